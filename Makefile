@@ -1,0 +1,56 @@
+# 全办 Quanban — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: run test test-fast lint format bench bench-quick openapi messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(VENV)/.installed $@
+
+node_modules/.package-lock.json: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: $(VENV)/.installed node_modules/.package-lock.json
+	$(BIN)/quanban migrate --no-input
+	$(BIN)/quanban demo --if-empty
+	$(BIN)/quanban run --port $(PORT)
+
+test: $(VENV)/.installed-test node_modules/.package-lock.json
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+openapi: $(VENV)/.installed
+	$(BIN)/quanban openapi -o openapi.json
+
+messages: $(VENV)/.installed
+	cd src/quanban && ../../$(BIN)/quanban makemessages -l en --no-obsolete && ../../$(BIN)/quanban compilemessages
+
+bench: $(VENV)/.installed-test node_modules/.package-lock.json
+	$(BIN)/python -m bench --size full
+
+bench-quick: $(VENV)/.installed-test node_modules/.package-lock.json
+	$(BIN)/python -m bench --size quick
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

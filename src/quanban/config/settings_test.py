@@ -1,0 +1,15 @@
+"""Test overlay: the same settings, with fast hashing and tasks run in-process."""
+
+from __future__ import annotations
+
+import tempfile
+
+from quanban.config.settings import *  # noqa: F403
+from quanban.config.settings import HUEY
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}
+HUEY.pop("filename", None)
+HUEY.pop("url", None)
+MEDIA_ROOT = tempfile.mkdtemp(prefix="quanban-media-")
+DEMO_MODE = True

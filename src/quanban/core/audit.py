@@ -1,0 +1,167 @@
+"""The audit trail: one append-only, SM3 hash-chained record per write.
+
+Services call :func:`audit_record` inside their transaction, as their last statement, so the lock
+on the chain head is held only for the moment between the append and the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from django.db import models, transaction
+
+from quanban.core import clock
+from quanban.core.context import Actor, current_actor
+from quanban.core.masking import mask_field
+from quanban.core.models import GENESIS_HASH, AuditChainHead, AuditRecord
+
+
+def sm3_hex(data: bytes) -> str:
+    digest = hashes.Hash(hashes.SM3())
+    digest.update(data)
+    return digest.finalize().hex()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The named fields of a model instance, as JSON-able values (foreign keys by id)."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        out[name] = _jsonable(getattr(instance, attname))
+    return out
+
+
+def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for the fields that changed, personal numbers masked."""
+    before = before or {}
+    after = after or {}
+    changed: dict[str, list[Any]] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = _jsonable(before.get(name)), _jsonable(after.get(name))
+        if old != new:
+            changed[name] = [mask_field(name, old), mask_field(name, new)]
+    return changed
+
+
+def content_of(record: AuditRecord) -> bytes:
+    """The canonical bytes a record's hash covers (everything but the hash itself)."""
+    body = {
+        "seq": record.seq,
+        "at": record.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor_id": record.actor_id,
+        "actor_name": record.actor_name,
+        "actor_role": record.actor_role,
+        "org_unit_id": record.org_unit_id,
+        "ip": record.ip,
+        "channel": record.channel,
+        "action": record.action,
+        "object_type": record.object_type,
+        "object_id": record.object_id,
+        "result": record.result,
+        "changes": record.changes,
+        "prev_hash": record.prev_hash,
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def audit_record(
+    *,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
+    result: str = AuditRecord.Result.OK,
+    actor: Actor | None = None,
+) -> AuditRecord:
+    """Append one record to the chain. Call inside the service's transaction."""
+    actor = actor or current_actor()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    body = dict(diff(before, after))
+    if changes:
+        body.update({k: _jsonable(v) for k, v in changes.items()})
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        at = clock.now()
+        # Microsecond precision is what every database keeps; hash what will be read back.
+        record = AuditRecord(
+            seq=head.seq + 1,
+            at=at,
+            actor_id=actor.user_id,
+            actor_name=actor.username,
+            actor_role=actor.role,
+            org_unit_id=actor.org_unit_id,
+            ip=actor.ip,
+            channel=actor.channel,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            result=result,
+            changes=body,
+            prev_hash=head.hash,
+        )
+        record.hash = sm3_hex(content_of(record))
+        record.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=1).update(seq=record.seq, hash=record.hash)
+    return record
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+def chain_verify(*, batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
+    """Walk the chain in order; return how many records were checked and the first break, if any."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    for record in _iter_chain(batch_size):
+        if record.seq != expected_seq:
+            return checked, ChainBreak(expected_seq, f"record #{expected_seq} is missing")
+        if record.prev_hash != expected_prev:
+            return checked, ChainBreak(record.seq, "previous-hash link does not match")
+        if sm3_hex(content_of(record)) != record.hash:
+            return checked, ChainBreak(record.seq, "content does not match its hash")
+        expected_prev = record.hash
+        expected_seq += 1
+        checked += 1
+    head = AuditChainHead.objects.get(pk=1)
+    if head.seq != checked or (checked and head.hash != expected_prev):
+        return checked, ChainBreak(checked + 1, "records after this point are missing")
+    return checked, None
+
+
+def _iter_chain(batch_size: int) -> Iterator[AuditRecord]:
+    last = 0
+    while True:
+        batch = list(AuditRecord.objects.filter(seq__gt=last).order_by("seq")[:batch_size])
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].seq
