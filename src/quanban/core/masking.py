@@ -37,7 +37,7 @@ SECRET_FIELDS = {"password", "key", "token", "token_hash", "secret"}
 
 def mask_field(name: str, value: object) -> object:
     if name in SECRET_FIELDS:
-        return "[secret]"
+        return None if value is None else "[secret]"
     masker = SENSITIVE_FIELDS.get(name)
     if masker is not None and isinstance(value, str) and value:
         return masker(value)

@@ -1,0 +1,114 @@
+"""The audit trail: masking, the SM3 chain, tamper detection and the database's refusal."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from quanban.core.audit import audit_record, chain_verify, sm3_hex
+from quanban.core.context import Actor, acting_as
+from quanban.core.models import AuditChainHead, AuditRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def _append(n: int) -> list[AuditRecord]:
+    return [audit_record(action="test.write", object_type="t", object_id=i) for i in range(n)]
+
+
+def _tamper(sql: str, params: list[object]) -> None:
+    """Change audit rows behind the application's back, as an intruder with DB access would."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditrecord DISABLE TRIGGER core_auditrecord_append_only")
+            cursor.execute(sql, params)
+            cursor.execute("ALTER TABLE core_auditrecord ENABLE TRIGGER core_auditrecord_append_only")
+        else:
+            cursor.execute("DROP TRIGGER core_auditrecord_no_update")
+            cursor.execute(sql, params)
+
+
+def test_sm3_matches_the_standard_test_vector():
+    # GB/T 32905-2016 appendix A.1: SM3("abc").
+    assert sm3_hex(b"abc") == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+
+
+def test_record_carries_who_where_what_with_personal_numbers_masked():
+    actor = Actor(user_id=7, username="clerk", role="window_clerk", org_unit_id=3, ip="10.1.2.3", channel="web")
+    with acting_as(actor):
+        record = audit_record(
+            action="person.register",
+            object_type="accounts.naturalperson",
+            object_id=42,
+            before={"phone": "13812345678"},
+            after={"name": "张三", "id_number": "370102199001011237", "phone": "13900001111", "password": "x"},
+        )
+    record.refresh_from_db()
+    assert (record.actor_id, record.actor_name, record.actor_role, record.org_unit_id) == (7, "clerk", "window_clerk", 3)
+    assert (record.ip, record.channel, record.action, record.object_id) == ("10.1.2.3", "web", "person.register", "42")
+    assert record.changes == {
+        "id_number": [None, "3701**********1237"],
+        "name": [None, "张三"],
+        "password": [None, "[secret]"],
+        "phone": ["138****5678", "139****1111"],
+    }
+
+
+def test_chain_links_each_record_to_the_previous():
+    first, second, third = _append(3)
+    assert first.prev_hash == "0" * 64
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.hash) == (third.seq, third.hash)
+    assert chain_verify() == (3, None)
+
+
+def test_verify_names_the_edited_record():
+    records = _append(5)
+    _tamper("UPDATE core_auditrecord SET action = %s WHERE seq = %s", ["test.forged", records[2].seq])
+    checked, broken = chain_verify()
+    assert checked == 2
+    assert broken is not None and broken.seq == records[2].seq
+    assert broken.reason == "content does not match its hash"
+    with pytest.raises(CommandError, match=f"broken at record #{records[2].seq}"):
+        call_command("audit", "verify")
+
+
+def test_verify_detects_a_deleted_record():
+    records = _append(4)
+    _tamper("DELETE FROM core_auditrecord WHERE seq = %s", [records[1].seq])
+    checked, broken = chain_verify()
+    assert (checked, broken.seq if broken else None) == (1, records[1].seq)
+
+
+def test_verify_detects_a_removed_tail():
+    records = _append(3)
+    _tamper("DELETE FROM core_auditrecord WHERE seq = %s", [records[2].seq])
+    checked, broken = chain_verify()
+    assert (checked, broken.seq if broken else None) == (2, records[2].seq)
+
+
+def test_verify_command_reports_an_intact_chain(capsys):
+    _append(2)
+    call_command("audit", "verify")
+    assert "2 records verified" in capsys.readouterr().out
+
+
+def test_database_refuses_to_update_audit_rows():
+    (record,) = _append(1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditRecord.objects.filter(pk=record.pk).update(action="test.forged")
+    record.refresh_from_db()
+    assert record.action == "test.write"
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_to_delete_audit_rows():
+    if connection.vendor != "postgresql":
+        pytest.skip("the DELETE trigger is PostgreSQL's (SQLite keeps DELETE for test flushes)")
+    (record,) = _append(1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditRecord.objects.filter(pk=record.pk).delete()
+    assert AuditRecord.objects.filter(pk=record.pk).exists()
