@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from stdnum.cn import ric, uscc
 
 from quanban.accounts import services
 from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.roles import ADMIN_ROLES, Role
+from quanban.core.identifiers import id_number_check_digit, uscc_check_digit
 
 PASSWORD = "Quanban#2026"
 _counter = itertools.count(1)
@@ -19,12 +19,12 @@ _counter = itertools.count(1)
 
 def valid_id_number(region: str = "370102", birth: str = "19900101", seq: str = "123") -> str:
     body = region + birth + seq
-    return body + ric.calc_check_digit(body)
+    return body + id_number_check_digit(body)
 
 
 def valid_uscc(serial: int) -> str:
     body = f"11370100MB{serial:07d}"[:17]
-    return body + uscc.calc_check_digit(body)
+    return body + uscc_check_digit(body)
 
 
 @dataclass
