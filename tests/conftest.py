@@ -20,3 +20,39 @@ def clerk(city):
 @pytest.fixture
 def citizen(db):
     return factories.make_citizen()
+
+
+@pytest.fixture(autouse=True)
+def _working_day_cache_reset():
+    """Working-day data cached in process memory must not outlive the test that read it."""
+    yield
+    from quanban.core import workdays
+
+    workdays.invalidate()
+
+
+@pytest.fixture
+def work_calendar(db):
+    """The working-day calendar as `quanban migrate` seeds it (re-seeded if a flush emptied it)."""
+    import importlib
+
+    from django.apps import apps
+
+    from quanban.core import workdays
+    from quanban.core.models import CalendarYear
+
+    if not CalendarYear.objects.exists():
+        seed = importlib.import_module("quanban.core.migrations.0004_calendar_seed")
+        seed.seed_database(apps, "default")
+    workdays.invalidate()
+    return workdays
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Code outside a request speaks the site's default language (Chinese), as requests do."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
