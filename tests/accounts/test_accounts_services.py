@@ -14,7 +14,7 @@ from tests import factories
 @pytest.mark.parametrize(
     ("password", "message"),
     [
-        ("Ab1$xyz", "密码长度过短。密码必须包含至少 8 个字符。"),
+        ("Ab1$xyz", "密码长度过短，至少需要 8 个字符。"),
         ("abcdefgh12", "密码须包含大写字母、小写字母、数字、符号中的至少 3 类。"),
         ("ABCDEFGH!!", "密码须包含大写字母、小写字母、数字、符号中的至少 3 类。"),
     ],
