@@ -56,5 +56,8 @@ def run(size: str) -> Result:
             "ratio": round(ratio, 3),
         },
         data={"records": n},
-        summary=f"{audited_rate:,.0f} audited writes/s vs {plain_rate:,.0f} plain inserts/s (ratio {ratio:.2f})",
+        summary=(
+            f"{audited_rate:,.0f} audited writes/s vs {plain_rate:,.0f} plain inserts/s "
+            f"(ratio {ratio:.2f})"
+        ),
     )
