@@ -169,6 +169,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # Background work: Huey on a SQLite file by default (no server needed), Redis when configured.
 HUEY_REDIS_URL = os.environ.get("QUANBAN_REDIS_URL", "")
+HUEY: dict[str, object]
 if HUEY_REDIS_URL:
     HUEY = {"huey_class": "huey.RedisHuey", "name": "quanban", "url": HUEY_REDIS_URL}
 else:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tempfile
+from pathlib import Path
 
 from quanban.config.settings import *  # noqa: F403
 from quanban.config.settings import HUEY
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}
+HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}  # noqa: F405
 HUEY.pop("filename", None)
 HUEY.pop("url", None)
-MEDIA_ROOT = tempfile.mkdtemp(prefix="quanban-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="quanban-media-"))
 DEMO_MODE = True

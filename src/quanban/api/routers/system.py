@@ -37,11 +37,12 @@ def health(request: HttpRequest) -> HealthOut:
 @router.get("/me", response=MeOut, summary="The authenticated caller / 当前用户")
 def me(request: HttpRequest) -> MeOut:
     user = request.user
+    assert user.pk is not None  # the route requires authentication
     return MeOut(
         id=user.pk,
         username=user.get_username(),
         display_name=getattr(user, "display_name", ""),
         kind=getattr(user, "kind", ""),
-        roles=sorted(set(user.role_assignments.values_list("role", flat=True))),  # type: ignore[union-attr]
+        roles=sorted(set(user.role_assignments.values_list("role", flat=True))),
         permissions=sorted(user_perms(user)),
     )
