@@ -56,3 +56,71 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class CalendarSource(models.TextChoices):
+    """Where a calendar year or day came from."""
+
+    PACKAGE = "chinesecalendar", _("chinesecalendar 软件包")
+    ADMIN = "admin", _("管理员录入")
+
+
+class CalendarYear(models.Model):
+    """A year the working-day calendar covers. Every day of a covered year has a ``CalendarDay``.
+
+    Working-day arithmetic refuses years without a row here rather than guess.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"), primary_key=True)
+    source = models.CharField(_("来源"), max_length=16, choices=CalendarSource.choices)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    class Meta:
+        verbose_name = _("日历年度")
+        verbose_name_plural = _("日历年度")
+        ordering = ["year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(year__gte=1949, year__lte=2999), name="calendar_year_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """One day: working or not, and why (ordinary, weekend, statutory holiday, make-up day 调休)."""
+
+    class Kind(models.TextChoices):
+        WORKDAY = "workday", _("工作日")
+        WEEKEND = "weekend", _("周末")
+        HOLIDAY = "holiday", _("法定节假日")
+        MAKEUP_WORKDAY = "makeup_workday", _("调休上班")
+
+    WORKING_KINDS = (Kind.WORKDAY, Kind.MAKEUP_WORKDAY)
+
+    date = models.DateField(_("日期"), primary_key=True)
+    is_workday = models.BooleanField(_("是否工作日"))
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("节日名称"), max_length=64, blank=True)
+    source = models.CharField(_("来源"), max_length=16, choices=CalendarSource.choices)
+
+    class Meta:
+        verbose_name = _("日历日")
+        verbose_name_plural = _("日历日")
+        ordering = ["date"]
+        constraints = [
+            # The flag and the kind never disagree.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(is_workday=True, kind__in=["workday", "makeup_workday"])
+                    | models.Q(is_workday=False, kind__in=["weekend", "holiday"])
+                ),
+                name="calendar_day_kind_matches_flag",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.kind}"
