@@ -21,9 +21,13 @@ def _tamper(sql: str, params: list[object]) -> None:
     """Change audit rows behind the application's back, as an intruder with DB access would."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE core_auditrecord DISABLE TRIGGER core_auditrecord_append_only")
+            cursor.execute(
+                "ALTER TABLE core_auditrecord DISABLE TRIGGER core_auditrecord_append_only"
+            )
             cursor.execute(sql, params)
-            cursor.execute("ALTER TABLE core_auditrecord ENABLE TRIGGER core_auditrecord_append_only")
+            cursor.execute(
+                "ALTER TABLE core_auditrecord ENABLE TRIGGER core_auditrecord_append_only"
+            )
         else:
             cursor.execute("DROP TRIGGER core_auditrecord_no_update")
             cursor.execute(sql, params)
@@ -35,18 +39,40 @@ def test_sm3_matches_the_standard_test_vector():
 
 
 def test_record_carries_who_where_what_with_personal_numbers_masked():
-    actor = Actor(user_id=7, username="clerk", role="window_clerk", org_unit_id=3, ip="10.1.2.3", channel="web")
+    actor = Actor(
+        user_id=7,
+        username="clerk",
+        role="window_clerk",
+        org_unit_id=3,
+        ip="10.1.2.3",
+        channel="web",
+    )
     with acting_as(actor):
         record = audit_record(
             action="person.register",
             object_type="accounts.naturalperson",
             object_id=42,
             before={"phone": "13812345678"},
-            after={"name": "张三", "id_number": "370102199001011237", "phone": "13900001111", "password": "x"},
+            after={
+                "name": "张三",
+                "id_number": "370102199001011237",
+                "phone": "13900001111",
+                "password": "x",
+            },
         )
     record.refresh_from_db()
-    assert (record.actor_id, record.actor_name, record.actor_role, record.org_unit_id) == (7, "clerk", "window_clerk", 3)
-    assert (record.ip, record.channel, record.action, record.object_id) == ("10.1.2.3", "web", "person.register", "42")
+    assert (record.actor_id, record.actor_name, record.actor_role, record.org_unit_id) == (
+        7,
+        "clerk",
+        "window_clerk",
+        3,
+    )
+    assert (record.ip, record.channel, record.action, record.object_id) == (
+        "10.1.2.3",
+        "web",
+        "person.register",
+        "42",
+    )
     assert record.changes == {
         "id_number": [None, "3701**********1237"],
         "name": [None, "张三"],
@@ -67,7 +93,9 @@ def test_chain_links_each_record_to_the_previous():
 
 def test_verify_names_the_edited_record():
     records = _append(5)
-    _tamper("UPDATE core_auditrecord SET action = %s WHERE seq = %s", ["test.forged", records[2].seq])
+    _tamper(
+        "UPDATE core_auditrecord SET action = %s WHERE seq = %s", ["test.forged", records[2].seq]
+    )
     checked, broken = chain_verify()
     assert checked == 2
     assert broken is not None and broken.seq == records[2].seq
@@ -112,3 +140,12 @@ def test_postgres_refuses_to_delete_audit_rows():
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditRecord.objects.filter(pk=record.pk).delete()
     assert AuditRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_chain_restarts_when_its_head_row_is_gone():
+    # A flush (transactional tests, a restored empty database) removes the seeded head row.
+    AuditChainHead.objects.all().delete()
+    assert chain_verify() == (0, None)
+    (record,) = _append(1)
+    assert (record.seq, record.prev_hash) == (1, "0" * 64)
+    assert chain_verify() == (1, None)

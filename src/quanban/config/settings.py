@@ -16,6 +16,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # The checkout root in a development install (src/quanban/config -> repo); used for node_modules.
 PROJECT_DIR = PACKAGE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("QUANBAN_VAR_DIR", Path.cwd() / "var"))
+# The embedded database and the task queue's file live here; make it on first start.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -100,7 +102,8 @@ TEMPLATES = [
 VAR_DEFAULT_DB = f"sqlite:///{VAR_DIR / 'quanban.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", VAR_DEFAULT_DB), conn_max_age=env_int("QUANBAN_DB_CONN_MAX_AGE", 0)
+        os.environ.get("DATABASE_URL", VAR_DEFAULT_DB),
+        conn_max_age=env_int("QUANBAN_DB_CONN_MAX_AGE", 0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -52,7 +52,9 @@ class AuditChainHead(models.Model):
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single_row")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single_row")
+        ]
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
