@@ -6,6 +6,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice, key_validator
 
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import ADMIN_ROLES, Perm, Role
@@ -317,3 +318,35 @@ def entity_register(
         audit_record(action="entity.register", obj=entity, after=snapshot(entity, fields))
     return entity
 
+
+# --- Second factor: TOTP devices for staff accounts ----------------------------------------------
+
+
+def otp_device_create(
+    *, user: User, key: str = "", name: str = "default", confirmed: bool = True
+) -> TOTPDevice:
+    """Give a staff account a TOTP device; ``key`` (hex) is random unless given (demo)."""
+    if user.kind != User.Kind.STAFF:
+        raise ValidationFailed(
+            _("只有工作人员账号使用动态口令。"), code="otp_not_staff", field="user"
+        )
+    device = TOTPDevice(user=user, name=name, confirmed=confirmed)
+    if key:
+        try:
+            key_validator(key)
+        except DjangoValidationError:
+            raise ValidationFailed(
+                _("动态口令密钥应为十六进制字符串。"), code="otp_key_format", field="key"
+            ) from None
+        device.key = key.lower()
+    with transaction.atomic():
+        if TOTPDevice.objects.filter(user=user, name=name).exists():
+            raise Conflict(_("该账号已有同名的动态口令设备。"), code="otp_device_exists")
+        device.save()
+        # The key is a secret: the trail records that a device exists, never the key.
+        audit_record(
+            action="otp_device.create",
+            obj=device,
+            after={"user": user.pk, "name": name, "confirmed": confirmed},
+        )
+    return device
