@@ -6,11 +6,14 @@ import hashlib
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from quanban.accounts.models import ApiToken, User
+from quanban.api.problems import CsrfFailed
 from quanban.core import clock
 from quanban.core.audit import audit_record
 from quanban.core.context import current_actor, rebind_user
@@ -27,7 +30,11 @@ def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=clear[3:11], token_hash=token_hash(clear), created_at=clock.now()
+            user=user,
+            name=name,
+            prefix=clear[3:11],
+            token_hash=token_hash(clear),
+            created_at=clock.now(),
         )
         audit_record(action="api_token.create", obj=token, after={"user": user.pk, "name": name})
     return token, clear
@@ -54,11 +61,26 @@ class BearerToken(HttpBearer):
 
 
 class SessionAuth(APIKeyCookie):
-    """The browser's session; ninja's cookie auth checks CSRF on unsafe methods."""
+    """The browser's session, with Django's CSRF check on unsafe methods.
 
-    param_name = "sessionid"
+    A request that carries no session cookie cannot be a cross-site forgery of a session, so it is
+    simply unauthenticated (401) rather than refused for CSRF (403).
+    """
+
+    param_name = "sessionid"  # the OpenAPI name; the cookie read is SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not key:
+            return None
+        exempt = getattr(request, "_ninja_csrf_exempt", False)
+        if self.csrf and not exempt and check_csrf(request) is not None:
+            raise CsrfFailed()
+        return key
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if not key:
+            return None
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None

@@ -1,0 +1,366 @@
+"""Role × URL permission matrix: every URL of the project, every kind of caller, run for real.
+
+The test walks Django's URL resolver and, for the API, the operations of the OpenAPI schema, and
+compares them with the table below. A URL or operation that is not in the table fails the test (add
+a row saying who may do what); a row whose URL no longer exists fails it too (remove the row).
+
+Each row says, per caller, the exact status expected; ``LOGIN`` means a redirect to the staff login
+page. Writes name the state they touch: an allowed write must change it, a denied one must not.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from quanban.accounts import services
+from quanban.accounts.models import (
+    ApiToken,
+    LegalEntity,
+    NaturalPerson,
+    OrgUnit,
+    RoleAssignment,
+    User,
+)
+from quanban.accounts.roles import Role
+from quanban.api.openapi_export import API_PATH_PREFIX, openapi_document
+from tests import factories
+from tests.api.clients import bearer, session_client
+
+ANON = "anonymous"
+CITIZEN = "citizen"
+CLERK = "window_clerk"
+SUPERVISOR = "supervisor"
+EDITOR = "catalogue_editor"
+SYSADMIN = "system_admin"
+SECADMIN = "security_admin"
+AUDITOR = "audit_admin"
+CALLERS = (ANON, CITIZEN, CLERK, SUPERVISOR, EDITOR, SYSADMIN, SECADMIN, AUDITOR)
+STAFF = (CLERK, SUPERVISOR, EDITOR, SYSADMIN, SECADMIN, AUDITOR)
+
+LOGIN = "login"  # a redirect to the staff login page
+Outcome = int | str
+
+
+def everyone(outcome: Outcome) -> dict[str, Outcome]:
+    return dict.fromkeys(CALLERS, outcome)
+
+
+def api_only(
+    allowed: dict[str, int], *, anonymous: int = 401, others: int = 403
+) -> dict[str, Outcome]:
+    """An authenticated API operation: the named callers get their status, the rest 403."""
+    return {c: (anonymous if c == ANON else allowed.get(c, others)) for c in CALLERS}
+
+
+def page_only(allowed: tuple[str, ...]) -> dict[str, Outcome]:
+    """A staff page: anonymous → login, allowed → 200, everyone else → 403."""
+    return {c: (LOGIN if c == ANON else 200 if c in allowed else 403) for c in CALLERS}
+
+
+@dataclass
+class World:
+    """Rows every request may point at, and the callers."""
+
+    city: factories.City
+    users: dict[str, User]
+    person: NaturalPerson
+    entity: LegalEntity
+    counter: itertools.count = field(default_factory=lambda: itertools.count(100))
+
+    def n(self) -> int:
+        return next(self.counter)
+
+    def fresh_staff(self) -> User:
+        return factories.make_staff(self.city, None)
+
+    def fresh_assignment(self) -> RoleAssignment:
+        return services.role_grant(
+            granted_by=self.users[SECADMIN],
+            user=self.fresh_staff(),
+            role=Role.REVIEWER,
+            org_unit=self.city.department,
+        )
+
+
+@dataclass
+class Row:
+    method: str
+    url: Callable[[World], str] | str
+    expect: dict[str, Outcome]
+    body: Callable[[World], dict[str, Any]] | None = None
+    state: Callable[[World], Any] | None = None  # for writes
+
+    def url_for(self, world: World) -> str:
+        return self.url(world) if callable(self.url) else self.url
+
+
+# --- The table: API operations (method + OpenAPI path) ---------------------------------------
+
+CALENDAR_DAY = "2026-03-02"  # a Monday and an ordinary working day
+
+
+def _calendar_day_state(world: World) -> Any:
+    from quanban.core.models import CalendarDay
+
+    return CalendarDay.objects.filter(date=CALENDAR_DAY).values_list("is_workday", "name").first()
+
+
+API: dict[str, Row] = {
+    "GET /api/v1/health": Row("GET", "/api/v1/health", everyone(200)),
+    "GET /api/v1/me": Row("GET", "/api/v1/me", {**everyone(200), ANON: 401}),
+    "GET /api/v1/org/units": Row("GET", "/api/v1/org/units?kind=department", everyone(200)),
+    "GET /api/v1/org/units/{unit_id}": Row(
+        "GET", lambda w: f"/api/v1/org/units/{w.city.district.pk}", everyone(200)
+    ),
+    "POST /api/v1/org/units": Row(
+        "POST",
+        "/api/v1/org/units",
+        api_only({SYSADMIN: 201}),
+        body=lambda w: {
+            "kind": "office",
+            "name": f"处室{w.n()}",
+            "parent_id": w.city.department.pk,
+        },
+        state=lambda w: OrgUnit.objects.count(),
+    ),
+    "POST /api/v1/applicants/persons": Row(
+        "POST",
+        "/api/v1/applicants/persons",
+        api_only({CLERK: 201}),
+        body=lambda w: {"name": "李四", "id_number": factories.valid_id_number(seq=f"{w.n():03d}")},
+        state=lambda w: NaturalPerson.objects.count(),
+    ),
+    "GET /api/v1/applicants/persons/{person_id}": Row(
+        "GET",
+        lambda w: f"/api/v1/applicants/persons/{w.person.pk}",
+        api_only({CLERK: 200, SUPERVISOR: 200, EDITOR: 200}),
+    ),
+    "POST /api/v1/applicants/entities": Row(
+        "POST",
+        "/api/v1/applicants/entities",
+        api_only({CLERK: 201}),
+        body=lambda w: {
+            "name": "某某有限公司",
+            "uscc": factories.valid_uscc(w.n()),
+            "legal_representative": "赵六",
+        },
+        state=lambda w: LegalEntity.objects.count(),
+    ),
+    "GET /api/v1/applicants/entities/{entity_id}": Row(
+        "GET",
+        lambda w: f"/api/v1/applicants/entities/{w.entity.pk}",
+        api_only({CLERK: 200, SUPERVISOR: 200, EDITOR: 200}),
+    ),
+    "POST /api/v1/roles": Row(
+        "POST",
+        "/api/v1/roles",
+        api_only({SECADMIN: 201}),
+        body=lambda w: {
+            "user_id": w.fresh_staff().pk,
+            "role": "reviewer",
+            "org_unit_id": w.city.city.pk,
+        },
+        state=lambda w: RoleAssignment.objects.count(),
+    ),
+    "DELETE /api/v1/roles/{assignment_id}": Row(
+        "DELETE",
+        lambda w: f"/api/v1/roles/{w.fresh_assignment().pk}",
+        api_only({SECADMIN: 204}),
+        # Measured after the URL (and its fresh assignment) exists.
+        state=lambda w: RoleAssignment.objects.count(),
+    ),
+    "GET /api/v1/users/{user_id}/roles": Row(
+        "GET",
+        lambda w: f"/api/v1/users/{w.users[CLERK].pk}/roles",
+        api_only({CLERK: 200, SYSADMIN: 200, SECADMIN: 200}),
+    ),
+    "POST /api/v1/tokens": Row(
+        "POST",
+        "/api/v1/tokens",
+        {**everyone(201), ANON: 401},
+        body=lambda w: {"name": f"令牌{w.n()}"},
+        state=lambda w: ApiToken.objects.count(),
+    ),
+    "GET /api/v1/audit/": Row("GET", "/api/v1/audit/", api_only({AUDITOR: 200})),
+    "GET /api/v1/calendar/add": Row(
+        "GET", "/api/v1/calendar/add?date=2026-01-05&days=3", everyone(200)
+    ),
+    "GET /api/v1/calendar/count": Row(
+        "GET", "/api/v1/calendar/count?start=2026-01-05&end=2026-01-09", everyone(200)
+    ),
+    "GET /api/v1/calendar/years/{year}": Row("GET", "/api/v1/calendar/years/2026", everyone(200)),
+    "PUT /api/v1/calendar/days/{date}": Row(
+        "PUT",
+        f"/api/v1/calendar/days/{CALENDAR_DAY}",
+        api_only({SYSADMIN: 200}),
+        body=lambda w: {"is_workday": False, "name": f"测试{w.n()}"},
+        state=_calendar_day_state,
+    ),
+}
+
+# --- The table: every other URL pattern (keyed by its Django route) --------------------------
+
+PAGES: dict[str, Row] = {
+    # ninja's own URLs and the API's catch-all.
+    "api/v1/openapi.json": Row("GET", "/api/v1/openapi.json", everyone(200)),
+    "api/v1/docs": Row("GET", "/api/v1/docs", everyone(200)),
+    "api/v1/": Row("GET", "/api/v1/", everyone(404)),
+    "^api/": Row("GET", "/api/v1/no-such-resource", everyone(404)),
+    "i18n/setlang/": Row("POST", "/i18n/setlang/", everyone(302)),
+    # The portal and public screens.
+    "": Row("GET", "/", everyone(200)),
+    "portal/login/": Row("GET", "/portal/login/", everyone(200)),
+    "portal/login/code/": Row("GET", "/portal/login/code/", everyone(302)),
+    "portal/register/": Row("GET", "/portal/register/", everyone(200)),
+    "screens/hall/": Row("GET", "/screens/hall/", everyone(200)),
+    # Sign-in and account.
+    "login/": Row("GET", "/login/", everyone(200)),
+    "login/verify/": Row("GET", "/login/verify/", everyone(302)),
+    "logout/": Row("POST", "/logout/", everyone(302)),
+    "account/password/": Row("GET", "/account/password/", {**everyone(200), ANON: 302}),
+    # The staff workbench.
+    "workbench/": Row("GET", "/workbench/", page_only(STAFF)),
+    "workbench/audit/": Row("GET", "/workbench/audit/", page_only((AUDITOR,))),
+}
+
+
+# --- Enumerating what exists ------------------------------------------------------------------
+
+
+def _routes(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
+    found: list[tuple[str, URLPattern]] = []
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            found.extend(_routes(entry, route))
+        else:
+            found.append((route, entry))
+    return found
+
+
+def _openapi_path(route: str) -> str:
+    return "/" + re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", route)
+
+
+def existing_urls() -> tuple[set[str], set[str]]:
+    """(API operations as "METHOD /path", other routes) that the project serves today."""
+    import json
+
+    schema_paths: dict[str, dict[str, Any]] = json.loads(openapi_document())["paths"]
+    operations = {
+        f"{method.upper()} {path}" for path, ops in schema_paths.items() for method in ops
+    }
+    pages = {
+        route
+        for route, _pattern in _routes(get_resolver())
+        if _openapi_path(route) not in schema_paths
+    }
+    return operations, pages
+
+
+def test_every_url_is_in_the_matrix():
+    operations, pages = existing_urls()
+    problems = [
+        f"API operation {op!r} is not in the permission matrix: add a row to API in {__file__}."
+        for op in sorted(operations - set(API))
+    ]
+    problems += [
+        f"URL route {route!r} is not in the permission matrix: add a row to PAGES in {__file__}."
+        for route in sorted(pages - set(PAGES))
+    ]
+    problems += [
+        f"Matrix row {key!r} names an API operation that no longer exists: remove it."
+        for key in sorted(set(API) - operations)
+    ]
+    problems += [
+        f"Matrix row {key!r} names a URL route that no longer exists: remove it."
+        for key in sorted(set(PAGES) - pages)
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_api_rows_are_under_the_api_prefix():
+    assert all(key.split(" ", 1)[1].startswith(API_PATH_PREFIX) for key in API)
+
+
+# --- Running the table --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(work_calendar) -> World:
+    city = factories.make_city()
+    secadmin = factories.security_admin(city)
+    users: dict[str, User] = {
+        CITIZEN: factories.make_citizen("13800000001"),
+        CLERK: factories.make_staff(city, Role.WINDOW_CLERK),
+        SUPERVISOR: factories.make_staff(city, Role.SUPERVISOR),
+        EDITOR: factories.make_staff(city, Role.CATALOGUE_EDITOR),
+        SYSADMIN: factories.make_staff(city, Role.SYSTEM_ADMIN),
+        SECADMIN: secadmin,
+        AUDITOR: factories.make_staff(city, Role.AUDIT_ADMIN),
+    }
+    person = services.person_register(name="李四", id_number=factories.valid_id_number(seq="001"))
+    entity = services.entity_register(
+        name="济南某某科技有限公司", uscc=factories.valid_uscc(99), legal_representative="赵六"
+    )
+    return World(city=city, users=users, person=person, entity=entity)
+
+
+def _client(world: World, caller: str, *, api: bool) -> tuple[Client, dict[str, str]]:
+    if caller == ANON:
+        return Client(), {}
+    user = world.users[caller]
+    if api:
+        return Client(), bearer(user)
+    return session_client(user), {}
+
+
+def _check(world: World, key: str, row: Row, *, api: bool) -> list[str]:
+    failures = []
+    for caller in CALLERS:
+        client, headers = _client(world, caller, api=api)
+        url = row.url_for(world)
+        body = row.body(world) if row.body else None
+        before = row.state(world) if row.state else None
+        kwargs: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            kwargs.update(data=body, content_type="application/json")
+        response = getattr(client, row.method.lower())(url, **kwargs)
+        expected = row.expect[caller]
+        if expected == LOGIN:
+            ok = response.status_code == 302 and response["Location"].startswith("/login/")
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            failures.append(
+                f"{key} as {caller}: expected {expected}, got {response.status_code} "
+                f"{response.get('Location', '')}{response.content[:200]!r}"
+            )
+        if row.state is not None:
+            after = row.state(world)
+            allowed = isinstance(expected, int) and 200 <= expected < 300
+            if allowed and after == before:
+                failures.append(f"{key} as {caller}: allowed but nothing changed")
+            if not allowed and after != before:
+                failures.append(f"{key} as {caller}: denied but the state changed")
+    return failures
+
+
+@pytest.mark.parametrize("key", sorted(API))
+def test_api_permissions(world, key):
+    failures = _check(world, key, API[key], api=True)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("key", sorted(PAGES))
+def test_page_permissions(world, key):
+    failures = _check(world, key, PAGES[key], api=key.startswith("api/") or key == "^api/")
+    assert not failures, "\n".join(failures)
