@@ -35,7 +35,11 @@ class OrgUnit(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False)
@@ -52,7 +56,9 @@ class OrgUnit(models.Model):
         ordering = ["path"]
         constraints = [
             models.UniqueConstraint(
-                fields=["division_code"], condition=~Q(division_code=""), name="org_division_code_unique"
+                fields=["division_code"],
+                condition=~Q(division_code=""),
+                name="org_division_code_unique",
             ),
             models.UniqueConstraint(fields=["uscc"], condition=~Q(uscc=""), name="org_uscc_unique"),
             models.CheckConstraint(
@@ -86,7 +92,7 @@ class OrgUnit(models.Model):
 
 
 class User(AbstractUser):
-    """A person who signs in: staff (username + password + TOTP) or citizen (phone + password + SMS)."""
+    """A person who signs in: staff (name, password, TOTP) or citizen (phone, password, SMS)."""
 
     class Kind(models.TextChoices):
         STAFF = "staff", _("工作人员")
@@ -96,12 +102,22 @@ class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("手机号码"), max_length=20, blank=True)
     department = models.ForeignKey(
-        OrgUnit, verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="staff", limit_choices_to={"kind": OrgUnit.Kind.DEPARTMENT},
+        OrgUnit,
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        limit_choices_to={"kind": OrgUnit.Kind.DEPARTMENT},
     )
     office = models.ForeignKey(
-        OrgUnit, verbose_name=_("处(科)室"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="office_staff", limit_choices_to={"kind": OrgUnit.Kind.OFFICE},
+        OrgUnit,
+        verbose_name=_("处(科)室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="office_staff",
+        limit_choices_to={"kind": OrgUnit.Kind.OFFICE},
     )
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
     language = models.CharField(_("界面语言"), max_length=8, blank=True)
@@ -110,7 +126,9 @@ class User(AbstractUser):
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
         constraints = [
-            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="user_phone_unique"),
+            models.UniqueConstraint(
+                fields=["phone"], condition=~Q(phone=""), name="user_phone_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,7 +165,9 @@ class RoleAssignment(models.Model):
         verbose_name = _("角色授权")
         verbose_name_plural = _("角色授权")
         constraints = [
-            models.UniqueConstraint(fields=["user", "role", "org_unit"], name="role_unique_per_scope"),
+            models.UniqueConstraint(
+                fields=["user", "role", "org_unit"], name="role_unique_per_scope"
+            ),
             # Three-role separation, kept by the database: at most one administrator role a user.
             models.UniqueConstraint(
                 fields=["user"],

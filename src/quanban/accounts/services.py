@@ -67,15 +67,17 @@ def org_unit_create(
         ):
             raise ValidationFailed(
                 _("行政区划代码 %(code)s 不属于上级 %(parent)s（%(parent_code)s）。")
-                % {"code": division_code, "parent": parent.name, "parent_code": parent.division_code},
+                % {
+                    "code": division_code,
+                    "parent": parent.name,
+                    "parent_code": parent.division_code,
+                },
                 code="division_code_parent",
                 field="division_code",
             )
     else:
         division_code = ""
-    if kind == OrgUnit.Kind.DEPARTMENT:
-        uscc = validate_uscc(uscc)
-    elif uscc:
+    if kind == OrgUnit.Kind.DEPARTMENT or uscc:
         uscc = validate_uscc(uscc)
     with transaction.atomic():
         unit = OrgUnit(
@@ -104,7 +106,7 @@ def org_unit_create(
 
 
 def _prefix_length(kind: str) -> int:
-    # A district's code shares the city's first 4 digits; lower levels share the parent's whole code.
+    # A district's code shares the city's first 4 digits; lower levels extend the parent's code.
     return {"city": 4, "district": 6, "subdistrict": 9}.get(kind, 0)
 
 
@@ -121,8 +123,12 @@ def staff_create(
     """Create a staff account; the password must pass the password rules."""
     if department is not None and department.kind != OrgUnit.Kind.DEPARTMENT:
         raise ValidationFailed(_("所属部门必须是部门。"), field="department")
-    if office is not None and (office.kind != OrgUnit.Kind.OFFICE or office.parent_id != getattr(department, "pk", None)):
-        raise ValidationFailed(_("处(科)室必须属于所选部门。"), code="office_not_in_department", field="office")
+    if office is not None and (
+        office.kind != OrgUnit.Kind.OFFICE or office.parent_id != getattr(department, "pk", None)
+    ):
+        raise ValidationFailed(
+            _("处(科)室必须属于所选部门。"), code="office_not_in_department", field="office"
+        )
     if phone:
         phone = validate_phone(phone)
     user = User(
@@ -137,14 +143,18 @@ def staff_create(
     password_check(password, user)
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
-            raise Conflict(_("用户名 %(name)s 已存在。") % {"name": username}, code="username_taken")
+            raise Conflict(
+                _("用户名 %(name)s 已存在。") % {"name": username}, code="username_taken"
+            )
         user.set_password(password)
         user.password_changed_at = clock.now()
         user.save()
         audit_record(
             action="user.create",
             obj=user,
-            after=snapshot(user, ("username", "display_name", "kind", "department", "office", "phone")),
+            after=snapshot(
+                user, ("username", "display_name", "kind", "department", "office", "phone")
+            ),
         )
     return user
 
@@ -155,7 +165,10 @@ def citizen_create(*, phone: str, password: str, display_name: str = "") -> User
     user = User(username=phone, phone=phone, display_name=display_name, kind=User.Kind.CITIZEN)
     password_check(password, user)
     with transaction.atomic():
-        if User.objects.filter(phone=phone).exists() or User.objects.filter(username=phone).exists():
+        if (
+            User.objects.filter(phone=phone).exists()
+            or User.objects.filter(username=phone).exists()
+        ):
             raise Conflict(_("该手机号码已注册。"), code="phone_taken", field="phone")
         user.set_password(password)
         user.password_changed_at = clock.now()
@@ -170,14 +183,18 @@ def password_check(password: str, user: User | None = None) -> None:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as error:
-        raise ValidationFailed(" ".join(error.messages), code="password_rules", field="password") from None
+        raise ValidationFailed(
+            " ".join(error.messages), code="password_rules", field="password"
+        ) from None
 
 
 def password_change(*, user: User, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password):
         raise ValidationFailed(_("原密码不正确。"), code="password_wrong", field="old_password")
     if old_password == new_password:
-        raise ValidationFailed(_("新密码不能与原密码相同。"), code="password_reused", field="new_password")
+        raise ValidationFailed(
+            _("新密码不能与原密码相同。"), code="password_reused", field="new_password"
+        )
     password_check(new_password, user)
     with transaction.atomic():
         user.set_password(new_password)
@@ -187,14 +204,16 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
 
 
 def role_grant(*, granted_by: User, user: User, role: str, org_unit: OrgUnit) -> RoleAssignment:
-    """Grant a role. Only the security administrator grants; never to themselves; three-role rule."""
+    """Grant a role: only the security administrator, never to oneself, three roles apart."""
     require_perm(granted_by, Perm.ROLE_GRANT)
     if role not in Role.values:
         raise ValidationFailed(_("未知角色：%(role)s") % {"role": role}, field="role")
     if granted_by.pk == user.pk:
         raise PermissionDenied(_("不能给自己授予角色。"), code="role_self_grant")
     if user.kind != User.Kind.STAFF:
-        raise ValidationFailed(_("只有工作人员账号可以授予角色。"), code="role_not_staff", field="user")
+        raise ValidationFailed(
+            _("只有工作人员账号可以授予角色。"), code="role_not_staff", field="user"
+        )
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
         held = set(user.role_assignments.values_list("role", flat=True))
@@ -230,7 +249,11 @@ def role_revoke(*, revoked_by: User, assignment_id: int) -> None:
             raise NotFound(_("找不到该角色授权。"))
         if assignment.user_id == revoked_by.pk:
             raise PermissionDenied(_("不能收回自己的角色。"), code="role_self_revoke")
-        before = {"user": assignment.user_id, "role": assignment.role, "org_unit": assignment.org_unit_id}
+        before = {
+            "user": assignment.user_id,
+            "role": assignment.role,
+            "org_unit": assignment.org_unit_id,
+        }
         assignment.delete()
         audit_record(
             action="role.revoke",
@@ -258,7 +281,9 @@ def bootstrap_admin_grant(*, user: User, role: str, org_unit: OrgUnit) -> RoleAs
     return assignment
 
 
-def person_register(*, name: str, id_number: str, phone: str = "", user: User | None = None) -> NaturalPerson:
+def person_register(
+    *, name: str, id_number: str, phone: str = "", user: User | None = None
+) -> NaturalPerson:
     """Register a natural-person applicant; the ID number must pass its check digit."""
     name = name.strip()
     if not name:
@@ -273,7 +298,9 @@ def person_register(*, name: str, id_number: str, phone: str = "", user: User | 
             name=name, id_number=id_number, phone=phone, user=user, created_at=clock.now()
         )
         audit_record(
-            action="person.register", obj=person, after=snapshot(person, ("name", "id_number", "phone"))
+            action="person.register",
+            obj=person,
+            after=snapshot(person, ("name", "id_number", "phone")),
         )
     return person
 
@@ -314,7 +341,13 @@ def entity_register(
             user=user,
             created_at=clock.now(),
         )
-        fields: tuple[str, ...] = ("name", "uscc", "legal_representative", "legal_rep_id_number", "phone")
+        fields: tuple[str, ...] = (
+            "name",
+            "uscc",
+            "legal_representative",
+            "legal_rep_id_number",
+            "phone",
+        )
         audit_record(action="entity.register", obj=entity, after=snapshot(entity, fields))
     return entity
 

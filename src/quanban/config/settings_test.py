@@ -9,7 +9,7 @@ from quanban.config.settings import *  # noqa: F403
 from quanban.config.settings import HUEY
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}  # noqa: F405
+HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}
 HUEY.pop("filename", None)
 HUEY.pop("url", None)
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="quanban-media-"))

@@ -131,7 +131,7 @@ def audit_record(
 
 
 def _locked_head() -> AuditChainHead:
-    """The chain head, locked. Created on first use (a migration seeds it; a flush may remove it)."""
+    """The chain head, locked; created on first use (a migration seeds it, a flush removes it)."""
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)

@@ -67,7 +67,9 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         channel = "api" if request.path.startswith("/api/") else "web"
-        actor = actor_for_user(getattr(request, "user", None), ip=client_ip(request), channel=channel)
+        actor = actor_for_user(
+            getattr(request, "user", None), ip=client_ip(request), channel=channel
+        )
         with acting_as(actor):
             return self.get_response(request)
 

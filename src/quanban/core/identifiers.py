@@ -70,7 +70,8 @@ def validate_id_number(value: str, *, field: str = "id_number") -> str:
         ric.get_birth_date(number)
     except stdnum_errors.ValidationError:
         raise ValidationFailed(
-            _("公民身份号码第 7–14 位的出生日期 %(birth)s 不是有效日期。") % {"birth": number[6:14]},
+            _("公民身份号码第 7–14 位的出生日期 %(birth)s 不是有效日期。")
+            % {"birth": number[6:14]},
             code="id_number_birth_date",
             field=field,
             extra={"position": 7},

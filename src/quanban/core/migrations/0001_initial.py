@@ -4,49 +4,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(default=0)),
-                ('hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(default=0)),
+                (
+                    "hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='audit_head_single_row')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="audit_head_single_row"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditRecord',
+            name="AuditRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True, verbose_name='序号')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='时间 (UTC)')),
-                ('actor_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='操作人 ID')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='操作人')),
-                ('actor_role', models.CharField(blank=True, max_length=40, verbose_name='角色')),
-                ('org_unit_id', models.BigIntegerField(blank=True, null=True, verbose_name='机构 ID')),
-                ('ip', models.CharField(blank=True, max_length=45, verbose_name='IP 地址')),
-                ('channel', models.CharField(blank=True, max_length=16, verbose_name='渠道')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='操作代码')),
-                ('object_type', models.CharField(blank=True, max_length=64, verbose_name='对象类型')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='对象 ID')),
-                ('result', models.CharField(choices=[('ok', '成功'), ('denied', '拒绝'), ('failed', '失败')], default='ok', max_length=8, verbose_name='结果')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='变更')),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True, verbose_name="序号")),
+                ("at", models.DateTimeField(db_index=True, verbose_name="时间 (UTC)")),
+                (
+                    "actor_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="操作人 ID"
+                    ),
+                ),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="操作人")),
+                ("actor_role", models.CharField(blank=True, max_length=40, verbose_name="角色")),
+                (
+                    "org_unit_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="机构 ID"),
+                ),
+                ("ip", models.CharField(blank=True, max_length=45, verbose_name="IP 地址")),
+                ("channel", models.CharField(blank=True, max_length=16, verbose_name="渠道")),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="操作代码")),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=64, verbose_name="对象类型"),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="对象 ID")),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[("ok", "成功"), ("denied", "拒绝"), ("failed", "失败")],
+                        default="ok",
+                        max_length=8,
+                        verbose_name="结果",
+                    ),
+                ),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="变更")),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'verbose_name': '审计记录',
-                'verbose_name_plural': '审计记录',
-                'ordering': ['-seq'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='audit_object_idx')],
+                "verbose_name": "审计记录",
+                "verbose_name_plural": "审计记录",
+                "ordering": ["-seq"],
+                "indexes": [
+                    models.Index(fields=["object_type", "object_id"], name="audit_object_idx")
+                ],
             },
         ),
     ]

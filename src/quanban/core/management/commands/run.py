@@ -21,11 +21,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         base = [sys.executable, "-m", "quanban.cli"]
         children = [
-            subprocess.Popen([*base, "serve", "--host", options["host"], "--port", str(options["port"])]),
+            subprocess.Popen(
+                [*base, "serve", "--host", options["host"], "--port", str(options["port"])]
+            ),
             subprocess.Popen([*base, "worker"]),
         ]
         self.stdout.write(
-            self.style.SUCCESS(f"全办 Quanban: http://{options['host']}:{options['port']}/  (Ctrl-C 停止 / to stop)")
+            self.style.SUCCESS(
+                f"全办 Quanban: http://{options['host']}:{options['port']}/"
+                "  (Ctrl-C 停止 / to stop)"
+            )
         )
 
         def stop(*_: Any) -> None:
