@@ -161,6 +161,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("QUANBAN_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 NODE_MODULES = Path(os.environ.get("QUANBAN_NODE_MODULES", PROJECT_DIR / "node_modules"))
 STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")]
 STORAGES = {
