@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 
 def lockout_message() -> str:
-    minutes = int(round(settings.AXES_COOLOFF_TIME * 60))
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
     return _("登录失败次数过多，账号已锁定 %(minutes)d 分钟。请稍后再试或联系安全管理员。") % {
         "minutes": minutes
     }
@@ -21,7 +21,13 @@ def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
     message = lockout_message()
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {"type": "about:blank", "title": message, "status": 429, "code": "account_locked", "detail": message},
+            {
+                "type": "about:blank",
+                "title": message,
+                "status": 429,
+                "code": "account_locked",
+                "detail": message,
+            },
             status=429,
             content_type="application/problem+json",
         )

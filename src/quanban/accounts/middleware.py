@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -14,6 +13,29 @@ from quanban.core import clock
 
 LOGIN_AT = "quanban_login_at"
 SEEN_AT = "quanban_seen_at"
+# Why the last session ended; the next page shows it once (see ``pop_logout_notice``).
+LOGOUT_REASON = "quanban_logout_reason"
+IDLE = "idle"
+EXPIRED = "expired"
+
+
+def session_start(request: HttpRequest) -> None:
+    """Call right after login: both clocks start now."""
+    now = clock.now().timestamp()
+    request.session[LOGIN_AT] = now
+    request.session[SEEN_AT] = now
+
+
+def pop_logout_notice(request: HttpRequest) -> str | None:
+    session = getattr(request, "session", None)
+    if session is None:
+        return None
+    reason = session.pop(LOGOUT_REASON, None)
+    if reason == IDLE:
+        return _("长时间未操作，已安全退出，请重新登录。")
+    if reason == EXPIRED:
+        return _("登录已超过最长时限，请重新登录。")
+    return None
 
 
 class SessionTimeoutMiddleware:
@@ -31,10 +53,9 @@ class SessionTimeoutMiddleware:
             expired = now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT_S
             if idle or expired:
                 logout(request)
-                messages.info(
-                    request,
-                    _("长时间未操作，已安全退出，请重新登录。") if idle else _("登录已超过最长时限，请重新登录。"),
-                )
+                # The message framework is not set up yet at this point of the chain, so the
+                # reason waits in the new, empty session for the next page to show.
+                request.session[LOGOUT_REASON] = IDLE if idle else EXPIRED
             else:
                 session[SEEN_AT] = now
         return self.get_response(request)

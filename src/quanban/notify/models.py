@@ -30,11 +30,21 @@ class OutboxMessage(models.Model):
     next_attempt_at = models.DateTimeField(_("下次尝试"), db_index=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     last_error = models.TextField(_("最近错误"), blank=True)
+    # What the gateway called the message when it accepted it (its receipt).
+    gateway_message_id = models.CharField(_("网关消息编号"), max_length=80, blank=True)
+    # A message that is useless after a moment (a login code) is not sent once this has passed.
+    expires_at = models.DateTimeField(_("失效时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("待发消息")
         verbose_name_plural = _("待发消息")
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                name="outbox_sent_has_time",
+                condition=~models.Q(state="sent") | models.Q(sent_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.recipient}"

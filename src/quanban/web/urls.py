@@ -1,12 +1,19 @@
 from django.urls import path
 
-from quanban.web import views
+from quanban.web import auth_views, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.portal_home, name="portal"),
+    path("portal/login/", auth_views.citizen_login, name="portal_login"),
+    path("portal/login/code/", auth_views.citizen_login_code, name="portal_login_code"),
+    path("portal/register/", auth_views.citizen_register, name="portal_register"),
     path("workbench/", views.workbench_home, name="workbench"),
-    path("login/", views.login, name="login"),
-    path("logout/", views.logout, name="logout"),
+    path("workbench/audit/", views.workbench_audit, name="workbench_audit"),
+    path("screens/hall/", views.hall_screen, name="hall_screen"),
+    path("login/", auth_views.staff_login, name="login"),
+    path("login/verify/", auth_views.staff_login_verify, name="login_verify"),
+    path("logout/", auth_views.logout, name="logout"),
+    path("account/password/", auth_views.password_change, name="password_change"),
 ]
