@@ -392,3 +392,24 @@ def test_expired_pending_login_starts_over(client, clerk, frozen):
     response = client.post("/login/verify/", {"code": factories.totp_code(clerk)})
     assert response.status_code == 302 and response["Location"] == "/login/"
     assert logged_in_user_id(client) is None
+
+
+def test_sign_ins_and_refusals_are_in_the_audit_trail(client, city):
+    from quanban.accounts.roles import Role
+    from quanban.core.models import AuditRecord
+
+    user = factories.make_staff(city, Role.WINDOW_CLERK, username="audited")
+    client.post("/login/", {"username": "audited", "password": "Wrong#2026x"})
+    client.post("/login/", {"username": "audited", "password": factories.PASSWORD})
+    client.post("/login/verify/", {"code": factories.totp_code(user)})
+    client.post("/logout/")
+    rows = list(
+        AuditRecord.objects.filter(action__startswith="session.")
+        .order_by("seq")
+        .values_list("action", "result", "actor_id", "changes")
+    )
+    assert rows == [
+        ("session.login", "denied", None, {"username": "audited", "refused_because": "password"}),
+        ("session.login", "ok", user.pk, {"username": "audited", "method": "password+totp"}),
+        ("session.logout", "ok", user.pk, {"username": "audited"}),
+    ]

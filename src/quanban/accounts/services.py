@@ -13,6 +13,7 @@ from quanban.accounts.roles import ADMIN_ROLES, Perm, Role
 from quanban.accounts.selectors import require_perm
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
+from quanban.core.context import actor_for_user, current_actor
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from quanban.core.identifiers import (
     validate_division_code,
@@ -20,6 +21,7 @@ from quanban.core.identifiers import (
     validate_phone,
     validate_uscc,
 )
+from quanban.core.models import AuditRecord
 
 _ALLOWED_PARENT: dict[str, tuple[str, ...]] = {
     OrgUnit.Kind.CITY: (),
@@ -383,3 +385,37 @@ def otp_device_create(
             after={"user": user.pk, "name": name, "confirmed": confirmed},
         )
     return device
+
+
+# --- sign-in events ---------------------------------------------------------------------------
+
+
+def sign_in_record(
+    *,
+    event: str,
+    user: User | None,
+    username: str = "",
+    method: str = "",
+    refused_because: str = "",
+) -> None:
+    """Put a sign-in, a refused sign-in or a sign-out in the audit trail (等保: login auditing).
+
+    ``event`` is ``login`` or ``logout``; a refusal names its reason (``password``, ``totp``,
+    ``sms``, ``locked``). The actor is the user signing in, from the request's address and channel.
+    """
+    outer = current_actor()
+    actor = actor_for_user(user, ip=outer.ip, channel=outer.channel) if user else outer
+    changes: dict[str, str] = {"username": username or (user.get_username() if user else "")}
+    if method:
+        changes["method"] = method
+    if refused_because:
+        changes["refused_because"] = refused_because
+    with transaction.atomic():
+        audit_record(
+            action=f"session.{event}",
+            object_type="accounts.user",
+            object_id=user.pk if user else "",
+            changes=changes,
+            result=AuditRecord.Result.DENIED if refused_because else AuditRecord.Result.OK,
+            actor=actor,
+        )

@@ -84,7 +84,14 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password"],
         )
         if user is None:
-            if _locked(request):
+            locked = _locked(request)
+            account_services.sign_in_record(
+                event="login",
+                user=None,
+                username=form.cleaned_data["username"],
+                refused_because="locked" if locked else "password",
+            )
+            if locked:
                 return lockout_response(request)
             form.add_error(None, _("用户名或密码不正确。"))
         elif not isinstance(user, User) or not user.is_staff_user:
@@ -129,10 +136,14 @@ def staff_login_verify(request: HttpRequest) -> HttpResponse:
             auth_login(request, user, backend=pending.backend)
             otp_login(request, device)
             session_start(request)
+            account_services.sign_in_record(event="login", user=user, method="password+totp")
             if password_expired(user):
                 messages.warning(request, _("您的密码已过期，请先修改密码。"))
                 return redirect("web:password_change")
             return redirect(_safe_next(request, pending.next_url, reverse("web:workbench")))
+        account_services.sign_in_record(
+            event="login", user=user, method="totp", refused_because="totp"
+        )
         if second_factor_failed(request, user):
             pending_clear(request)
             return lockout_response(request)
@@ -154,7 +165,14 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password"],
         )
         if user is None:
-            if _locked(request):
+            locked = _locked(request)
+            account_services.sign_in_record(
+                event="login",
+                user=None,
+                username=form.cleaned_data["phone"].strip(),
+                refused_because="locked" if locked else "password",
+            )
+            if locked:
                 return lockout_response(request)
             form.add_error(None, _("手机号码或密码不正确。"))
         elif not isinstance(user, User) or user.kind != User.Kind.CITIZEN:
@@ -193,7 +211,11 @@ def citizen_login_code(request: HttpRequest) -> HttpResponse:
             pending_clear(request)
             auth_login(request, user, backend=pending.backend)
             session_start(request)
+            account_services.sign_in_record(event="login", user=user, method="password+sms")
             return redirect(_safe_next(request, pending.next_url, reverse("web:portal")))
+        account_services.sign_in_record(
+            event="login", user=user, method="sms", refused_because="sms"
+        )
         if result in (SmsCodeResult.WRONG, SmsCodeResult.USED_UP) and second_factor_failed(
             request, user
         ):
@@ -294,6 +316,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
     was_staff = getattr(request.user, "is_staff_user", False)
+    if request.user.is_authenticated:
+        account_services.sign_in_record(event="logout", user=request.user)  # type: ignore[arg-type]
     auth_logout(request)
     messages.info(request, _("您已安全退出。"))
     return redirect("web:login" if was_staff else "web:portal")
