@@ -94,7 +94,10 @@ def security_admin(city: City) -> User:
     if existing is not None:
         return existing
     user = services.staff_create(
-        username="secadmin", display_name="安全管理员", password=PASSWORD, department=city.department
+        username="secadmin",
+        display_name="安全管理员",
+        password=PASSWORD,
+        department=city.department,
     )
     services.bootstrap_admin_grant(user=user, role=Role.SECURITY_ADMIN, org_unit=city.city)
     TOTPDevice.objects.create(user=user, name="default", confirmed=True)
@@ -108,4 +111,5 @@ def make_citizen(phone: str = "13812345678") -> User:
 def totp_code(user: User) -> str:
     """The user's current TOTP code, as their authenticator app would show it."""
     device = TOTPDevice.objects.get(user=user)
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{code:0{device.digits}d}"

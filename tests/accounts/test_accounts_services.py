@@ -21,7 +21,9 @@ from tests import factories
 )
 def test_staff_password_rules(city, password, message):
     with pytest.raises(ValidationFailed) as caught:
-        services.staff_create(username="x1", display_name="某某", password=password, department=city.department)
+        services.staff_create(
+            username="x1", display_name="某某", password=password, department=city.department
+        )
     assert caught.value.code == "password_rules"
     assert message in str(caught.value)
     assert not User.objects.filter(username="x1").exists()
@@ -29,7 +31,9 @@ def test_staff_password_rules(city, password, message):
 
 @pytest.mark.parametrize("password", ["Quanban2026", "quanban#2026", "QUANBAN#2026"])
 def test_three_classes_are_enough(city, password):
-    user = services.staff_create(username="x2", display_name="某某", password=password, department=city.department)
+    user = services.staff_create(
+        username="x2", display_name="某某", password=password, department=city.department
+    )
     assert user.check_password(password)
     assert user.password_changed_at is not None
 
@@ -37,7 +41,9 @@ def test_three_classes_are_enough(city, password):
 def test_division_code_must_belong_to_its_parent(city):
     count = OrgUnit.objects.count()
     with pytest.raises(ValidationFailed) as caught:
-        services.org_unit_create(kind="subdistrict", name="别处街道", division_code="370103001", parent=city.district)
+        services.org_unit_create(
+            kind="subdistrict", name="别处街道", division_code="370103001", parent=city.district
+        )
     assert caught.value.code == "division_code_parent"
     assert OrgUnit.objects.count() == count
 
@@ -54,12 +60,19 @@ def test_tree_paths_allow_subtree_queries(city):
     )
     under_district = OrgUnit.objects.filter(path__startswith=city.district.path)
     assert set(under_district) == {city.district, city.subdistrict, community}
-    assert community.ancestor_ids() == [city.city.pk, city.district.pk, city.subdistrict.pk, community.pk]
+    assert community.ancestor_ids() == [
+        city.city.pk,
+        city.district.pk,
+        city.subdistrict.pk,
+        community.pk,
+    ]
 
 
 def test_department_credit_code_is_validated(city):
     with pytest.raises(ValidationFailed) as caught:
-        services.org_unit_create(kind="department", name="某局", uscc="11370100MB00000150", parent=city.city)
+        services.org_unit_create(
+            kind="department", name="某局", uscc="11370100MB00000150", parent=city.city
+        )
     assert caught.value.code == "uscc_checksum"
 
 
@@ -70,7 +83,9 @@ def test_person_register_validates_and_refuses_duplicates(db):
     with pytest.raises(Conflict):
         services.person_register(name="李四", id_number=number)
     with pytest.raises(ValidationFailed) as caught:
-        services.person_register(name="王五", id_number=number[:17] + ("0" if number[17] != "0" else "1"))
+        services.person_register(
+            name="王五", id_number=number[:17] + ("0" if number[17] != "0" else "1")
+        )
     assert caught.value.code == "id_number_checksum"
     assert NaturalPerson.objects.count() == 1
 
@@ -81,7 +96,9 @@ def test_entity_register_validates_credit_code(db):
     )
     assert entity.uscc == "91350100M000100Y43"
     with pytest.raises(ValidationFailed) as caught:
-        services.entity_register(name="某公司", uscc="91350100M000100Y44", legal_representative="钱七")
+        services.entity_register(
+            name="某公司", uscc="91350100M000100Y44", legal_representative="钱七"
+        )
     assert caught.value.code == "uscc_checksum"
     assert LegalEntity.objects.count() == 1
 

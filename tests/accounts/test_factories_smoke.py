@@ -1,5 +1,5 @@
-from tests import factories
 from quanban.accounts.roles import Role
+from tests import factories
 
 
 def test_city_and_staff_build(city):

@@ -41,7 +41,9 @@ def test_security_admin_grants_a_role_and_it_is_audited(city, secadmin):
 def test_nobody_grants_a_role_to_themselves(city, secadmin):
     before = _assignments()
     with pytest.raises(PermissionDenied) as caught:
-        services.role_grant(granted_by=secadmin, user=secadmin, role=Role.APPROVER, org_unit=city.city)
+        services.role_grant(
+            granted_by=secadmin, user=secadmin, role=Role.APPROVER, org_unit=city.city
+        )
     assert caught.value.code == "role_self_grant"
     assert _assignments() == before
 
@@ -49,12 +51,17 @@ def test_nobody_grants_a_role_to_themselves(city, secadmin):
 def test_the_database_refuses_a_self_granted_role_too(city, secadmin):
     with pytest.raises(IntegrityError), transaction.atomic():
         RoleAssignment.objects.create(
-            user=secadmin, role=Role.APPROVER, org_unit=city.city, granted_by=secadmin,
+            user=secadmin,
+            role=Role.APPROVER,
+            org_unit=city.city,
+            granted_by=secadmin,
             granted_at="2026-11-27T00:00:00Z",
         )
 
 
-@pytest.mark.parametrize("grantor_role", [Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN, Role.DEPARTMENT_HEAD])
+@pytest.mark.parametrize(
+    "grantor_role", [Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN, Role.DEPARTMENT_HEAD]
+)
 def test_only_the_security_admin_grants(city, grantor_role):
     grantor = factories.make_staff(city, grantor_role)
     user = factories.make_staff(city, role=None)
@@ -73,7 +80,9 @@ def test_only_the_security_admin_grants(city, grantor_role):
         (Role.APPROVER, Role.AUDIT_ADMIN),
     ],
 )
-def test_no_account_holds_two_admin_roles_or_mixes_admin_with_business(city, secadmin, held, wanted):
+def test_no_account_holds_two_admin_roles_or_mixes_admin_with_business(
+    city, secadmin, held, wanted
+):
     user = factories.make_staff(city, held)
     before = _assignments()
     with pytest.raises(Conflict) as caught:

@@ -72,7 +72,10 @@ def test_id_number_bad_character_names_its_position():
 
 def test_id_number_length():
     error = _error(validate_id_number, "37010219900101")
-    assert (error.code, str(error)) == ("id_number_length", "公民身份号码应为 18 位，当前为 14 位。")
+    assert (error.code, str(error)) == (
+        "id_number_length",
+        "公民身份号码应为 18 位，当前为 14 位。",
+    )
 
 
 def test_id_number_impossible_birth_date():
@@ -104,10 +107,14 @@ def test_credit_code_forbidden_character_names_its_position(code, position):
 def test_messages_follow_the_active_language():
     with translation.override("en"):
         error = _error(validate_id_number, "370102199001011237")
-    assert str(error) == "Check digit of the citizen ID number fails: character 18 should be 1, not 7."
+    assert (
+        str(error) == "Check digit of the citizen ID number fails: character 18 should be 1, not 7."
+    )
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("138 1234 5678", "13812345678"), ("+8613912345678", "13912345678")])
+@pytest.mark.parametrize(
+    ("raw", "clean"), [("138 1234 5678", "13812345678"), ("+8613912345678", "13912345678")]
+)
 def test_phone_numbers_are_normalised(raw, clean):
     assert validate_phone(raw) == clean
 
