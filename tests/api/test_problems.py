@@ -129,3 +129,26 @@ def test_anonymous_unsafe_request_is_401_not_csrf(db):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json")
     assert_problem(response, 401, "unauthenticated")
+
+
+def test_nul_characters_are_refused_in_bodies_and_queries(city, work_calendar):
+    from quanban.accounts.roles import Role
+    from quanban.core.models import CalendarDay
+
+    admin = factories.make_staff(city, Role.SYSTEM_ADMIN)
+    day = CalendarDay.objects.filter(date="2026-03-02").values_list("is_workday", "name").first()
+    # A router whose schema does not forbid NUL itself is covered by the parser.
+    response = Client().put(
+        "/api/v1/calendar/days/2026-03-02",
+        {"is_workday": False, "name": "国庆\x00节"},
+        content_type="application/json",
+        headers=bearer(admin),
+    )
+    body = assert_problem(response, 422, "invalid_character")
+    assert body["field"] == "name"
+    assert (
+        CalendarDay.objects.filter(date="2026-03-02").values_list("is_workday", "name").first()
+        == day
+    )
+    query = Client().get("/api/v1/calendar/add", {"date": "2026-01-05\x00", "days": "1"})
+    assert_problem(query, 422, "invalid_character")

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from quanban import __version__
 from quanban.api import problems
 from quanban.api.auth import AUTH
+from quanban.api.parser import NulSafeParser
 from quanban.api.routers import accounts, audit, calendar, system
 
-api = NinjaAPI(
+
+class QuanbanAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document also describes the problem+json every error answers."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return problems.document_problems(schema)
+
+
+api = QuanbanAPI(
     title="Quanban 全办 API",
     version=__version__,
     description=(
@@ -19,6 +34,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=AUTH,
+    parser=NulSafeParser(),
 )
 problems.install(api)
 api.add_router("/", system.router, tags=["system"])

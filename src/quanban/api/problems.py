@@ -20,6 +20,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from quanban.api.parser import NulCharacter
 from quanban.core.errors import ApplicationError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -138,6 +139,55 @@ def _http_title(status: int) -> str:
     return titles.get(status, _("请求未能完成。"))
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details, with a stable machine-readable `code`.",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "description": "A URI naming the kind of problem."},
+        "title": {"type": "string", "description": "What went wrong, in the request's language."},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "description": "Stable code, e.g. id_number_checksum."},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "The request path."},
+        "field": {"type": "string", "description": "The input field at fault, if one is."},
+        "errors": {
+            "type": "array",
+            "description": "Per-field errors of a 422 invalid_request.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+                "required": ["field", "message", "type"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "code", "detail", "instance"],
+    "additionalProperties": True,
+}
+
+
+def document_problems(schema: Any) -> Any:
+    """Add the Problem schema and a ``4XX``/``5XX`` problem+json response to every operation."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            # ninja keys responses by int; OpenAPI (and sorted JSON) wants strings.
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses
+            responses.setdefault(
+                "4XX", {"description": "Client error (problem+json)", "content": content}
+            )
+            responses.setdefault(
+                "5XX", {"description": "Server error (problem+json)", "content": content}
+            )
+    return schema
+
+
 def _field_of(loc: Any) -> str:
     """``("body", "payload", "id_number")`` → ``id_number``; ``("query", "limit")`` → ``limit``."""
     parts = [str(p) for p in loc]
@@ -202,9 +252,22 @@ def install(api: NinjaAPI) -> None:
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return problem(api, request, status=404, code="not_found", title=_http_title(404))
 
+    @api.exception_handler(NulCharacter)
+    def nul_character(request: HttpRequest, exc: NulCharacter) -> HttpResponse:
+        return problem(
+            api,
+            request,
+            status=422,
+            code="invalid_character",
+            title=_("输入中含有不允许的控制字符（NUL）。"),
+            field=exc.where or None,
+        )
+
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         status = exc.status_code
+        if isinstance(exc.__cause__, NulCharacter):  # raised while parsing the body
+            return nul_character(request, exc.__cause__)
         if status == 400 and str(exc.message).startswith("Cannot parse request body"):
             # ninja's wording for a body that is not valid JSON.
             return problem(
