@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "quanban.core",
     "quanban.accounts",
     "quanban.notify",
+    "quanban.catalogue",
     "quanban.api",
     "quanban.web",
 ]
