@@ -317,7 +317,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     was_staff = getattr(request.user, "is_staff_user", False)
     if request.user.is_authenticated:
-        account_services.sign_in_record(event="logout", user=request.user)  # type: ignore[arg-type]
+        account_services.sign_in_record(event="logout", user=request.user)
     auth_logout(request)
     messages.info(request, _("您已安全退出。"))
     return redirect("web:login" if was_staff else "web:portal")
