@@ -34,9 +34,12 @@ class Perm(models.TextChoices):
     ACCOUNT_MANAGE = "account.manage", _("管理账号")
     ORG_MANAGE = "org.manage", _("维护组织机构")
     CALENDAR_EDIT = "calendar.edit", _("维护工作日历")
+    SEARCH_ADMIN = "search.admin", _("维护搜索同义词")
     APPLICANT_WRITE = "applicant.write", _("登记申请人")
     APPLICANT_UNMASK = "applicant.unmask", _("查看完整证件号码")
     BUSINESS_WRITE = "business.write", _("办理业务")
+    CATALOGUE_EDIT = "catalogue.edit", _("编辑事项目录")
+    CATALOGUE_PUBLISH = "catalogue.publish", _("审核发布事项")
 
 
 _BUSINESS = {Perm.WORKBENCH, Perm.BUSINESS_WRITE, Perm.APPLICANT_WRITE}
@@ -48,12 +51,20 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.OFFICE_HEAD: frozenset(_BUSINESS | {Perm.APPLICANT_UNMASK}),
     Role.DEPARTMENT_HEAD: frozenset(_BUSINESS | {Perm.APPLICANT_UNMASK}),
     Role.SUPERVISOR: frozenset({Perm.WORKBENCH}),
-    Role.CATALOGUE_EDITOR: frozenset({Perm.WORKBENCH, Perm.BUSINESS_WRITE}),
-    Role.CATALOGUE_REVIEWER: frozenset({Perm.WORKBENCH, Perm.BUSINESS_WRITE}),
+    Role.CATALOGUE_EDITOR: frozenset({Perm.WORKBENCH, Perm.BUSINESS_WRITE, Perm.CATALOGUE_EDIT}),
+    Role.CATALOGUE_REVIEWER: frozenset(
+        {Perm.WORKBENCH, Perm.BUSINESS_WRITE, Perm.CATALOGUE_PUBLISH, Perm.SEARCH_ADMIN}
+    ),
     Role.DATA_OFFICER: frozenset({Perm.WORKBENCH, Perm.BUSINESS_WRITE}),
     # The system administrator runs the platform but cannot read the audit trail.
     Role.SYSTEM_ADMIN: frozenset(
-        {Perm.WORKBENCH, Perm.ACCOUNT_MANAGE, Perm.ORG_MANAGE, Perm.CALENDAR_EDIT}
+        {
+            Perm.WORKBENCH,
+            Perm.ACCOUNT_MANAGE,
+            Perm.ORG_MANAGE,
+            Perm.CALENDAR_EDIT,
+            Perm.SEARCH_ADMIN,
+        }
     ),
     # The security administrator grants and revokes roles.
     Role.SECURITY_ADMIN: frozenset({Perm.WORKBENCH, Perm.ROLE_GRANT}),

@@ -121,6 +121,8 @@ class ItemVersion(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Why a reviewer returned the version to its editor (the last time it happened).
+    return_reason = models.TextField(_("退回原因"), blank=True)
 
     class Meta:
         verbose_name = _("事项版本")
@@ -130,6 +132,12 @@ class ItemVersion(models.Model):
             models.UniqueConstraint(fields=["item", "number"], name="version_number_unique"),
             models.UniqueConstraint(
                 fields=["item"], condition=Q(state="published"), name="version_one_published"
+            ),
+            # One version at a time is being worked on: a draft or a submitted one.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(state__in=["draft", "submitted"]),
+                name="version_one_open",
             ),
             models.CheckConstraint(
                 name="version_published_promise_within_legal",

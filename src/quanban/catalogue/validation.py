@@ -93,9 +93,35 @@ def version_problems(
                 _("即办件应当场办结，承诺办结时限应为 0 个工作日。"),
             )
         )
+    problems.extend(_process_problems(version))
     for material in materials if materials is not None else list(version.materials.all()):
         problems.extend(_material_problems(material))
     return problems
+
+
+def _process_problems(version: ItemVersion) -> list[Problem]:
+    process = version.process or {}
+    kind = process.get("kind")
+    if kind == codes.ProcessKind.PARALLEL and not process.get("co_review_departments"):
+        return [
+            Problem(
+                "process.co_review_departments",
+                "parallel_without_departments",
+                _("并联审批须写明参与并联审查的部门。"),
+            )
+        ]
+    if (
+        kind == codes.ProcessKind.INSTANT_RULE
+        and not str(process.get("instant_rule_set", "")).strip()
+    ):
+        return [
+            Problem(
+                "process.instant_rule_set",
+                "instant_rule_set_missing",
+                _("秒批流程须写明所用的规则集。"),
+            )
+        ]
+    return []
 
 
 def _code_problems(version: ItemVersion) -> list[Problem]:

@@ -1,0 +1,401 @@
+"""Reads of the service catalogue: who may edit what, published versions, the published lists.
+
+Every list returns published versions with their item and implementing department joined in the
+same query (and, where a list shows materials, those prefetched), so a page of any size costs a
+fixed number of queries. The filters are the same everywhere: exercise level, implementing
+department id, and district (an organisation unit above the implementing department).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from quanban.accounts.models import OrgUnit, RoleAssignment
+from quanban.accounts.roles import ROLE_PERMS, Perm
+from quanban.catalogue import codes
+from quanban.catalogue.models import (
+    ItemVersion,
+    Material,
+    RetainedProof,
+    ServiceItem,
+    Situation,
+    SituationOption,
+)
+from quanban.core.errors import NotFound, PermissionDenied, ValidationFailed
+
+# --- Access ------------------------------------------------------------------------------------
+
+
+def catalogue_scope_paths(user: Any, perm: str) -> list[str]:
+    """The paths of the organisation units within which ``user`` holds ``perm`` for the catalogue."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    roles = sorted(role for role, perms in ROLE_PERMS.items() if perm in perms)
+    return list(
+        RoleAssignment.objects.filter(user=user, role__in=roles).values_list(
+            "org_unit__path", flat=True
+        )
+    )
+
+
+def _denied(perm: str) -> PermissionDenied:
+    message = (
+        _("只有事项审核人员可以审核、发布或停用事项。")
+        if perm == Perm.CATALOGUE_PUBLISH
+        else _("只有事项编辑人员可以编辑事项。")
+    )
+    return PermissionDenied(message, code="forbidden")
+
+
+def require_catalogue_perm(user: Any, perm: str) -> None:
+    """Refuse callers who hold ``perm`` nowhere (checked before anything is looked up)."""
+    if user is not None and not catalogue_scope_paths(user, perm):
+        raise _denied(perm)
+
+
+def require_catalogue_scope(user: Any, department: OrgUnit, perm: str) -> None:
+    """Refuse unless ``user`` holds ``perm`` through a role whose unit covers ``department``.
+
+    A role assigned at the city covers every department under it; one assigned at a department
+    covers that department only. ``user=None`` is the platform itself (the demo loader, an import
+    run from the command line) and is trusted; the API always passes the signed-in user.
+    """
+    if user is None:
+        return
+    paths = catalogue_scope_paths(user, perm)
+    if not paths:
+        raise _denied(perm)
+    if not any(department.path.startswith(path) for path in paths):
+        raise PermissionDenied(
+            _("您的事项目录权限不包括实施主体“%(department)s”的事项。")
+            % {"department": department.name},
+            code="catalogue_out_of_scope",
+        )
+
+
+# --- Single rows -------------------------------------------------------------------------------
+
+
+def _versions() -> QuerySet[ItemVersion]:
+    return ItemVersion.objects.select_related("item", "item__implementing_department")
+
+
+def version_get(*, version_id: int) -> ItemVersion:
+    version = _versions().filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(_("找不到该事项版本。"), code="version_not_found")
+    return version
+
+
+def item_get(*, item_id: int) -> ServiceItem:
+    item = ServiceItem.objects.select_related("implementing_department").filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(_("找不到该事项。"), code="item_not_found")
+    return item
+
+
+def department_get(*, department_id: int, field: str = "implementing_department_id") -> OrgUnit:
+    unit = OrgUnit.objects.filter(
+        pk=department_id, kind=OrgUnit.Kind.DEPARTMENT, is_active=True
+    ).first()
+    if unit is None:
+        raise NotFound(
+            _("找不到部门（编号 %(id)d）。") % {"id": department_id},
+            code="department_not_found",
+            field=field,
+        )
+    return unit
+
+
+def departments_get(*, department_ids: Iterable[int], field: str) -> list[OrgUnit]:
+    wanted = list(dict.fromkeys(department_ids))
+    found = {
+        unit.pk: unit
+        for unit in OrgUnit.objects.filter(
+            pk__in=wanted, kind=OrgUnit.Kind.DEPARTMENT, is_active=True
+        )
+    }
+    for department_id in wanted:
+        if department_id not in found:
+            raise NotFound(
+                _("找不到部门（编号 %(id)d）。") % {"id": department_id},
+                code="department_not_found",
+                field=field,
+            )
+    return [found[pk] for pk in wanted]
+
+
+def material_get(*, version: ItemVersion, material_id: int) -> Material:
+    material = version.materials.filter(pk=material_id).first()
+    if material is None:
+        raise NotFound(_("找不到该材料。"), code="material_not_found")
+    return material
+
+
+def retained_proof_get(*, code: str, field: str = "retained_proof") -> RetainedProof:
+    proof = RetainedProof.objects.filter(code=code).first()
+    if proof is None:
+        raise NotFound(
+            _("保留证明事项清单中没有编号为 %(code)s 的证明。") % {"code": code},
+            code="retained_proof_not_found",
+            field=field,
+        )
+    return proof
+
+
+# --- Published versions ------------------------------------------------------------------------
+
+
+def version_current(item: ServiceItem) -> ItemVersion | None:
+    """The item's published version, or None when nothing of it is published."""
+    return _versions().filter(item=item, state=ItemVersion.State.PUBLISHED).first()
+
+
+def versions_published() -> QuerySet[ItemVersion]:
+    return _versions().filter(state=ItemVersion.State.PUBLISHED)
+
+
+def _situations_prefetch() -> Prefetch[Any]:
+    options = SituationOption.objects.order_by("seq").prefetch_related(
+        Prefetch("adds_materials", queryset=Material.objects.order_by("seq")),
+        Prefetch("removes_materials", queryset=Material.objects.order_by("seq")),
+    )
+    return Prefetch(
+        "situations",
+        queryset=Situation.objects.order_by("seq").prefetch_related(
+            Prefetch("options", queryset=options)
+        ),
+    )
+
+
+def version_detail_queryset() -> QuerySet[ItemVersion]:
+    """Versions with everything a guide page shows: materials, situations, co-departments."""
+    return _versions().prefetch_related(
+        Prefetch(
+            "materials",
+            queryset=Material.objects.select_related("retained_proof").order_by("seq"),
+        ),
+        _situations_prefetch(),
+        Prefetch("co_departments", queryset=OrgUnit.objects.order_by("path")),
+    )
+
+
+def item_published_detail(*, item_id: int) -> ItemVersion:
+    """The published version of an item with everything its guide shows, or NotFound."""
+    version = (
+        version_detail_queryset().filter(item_id=item_id, state=ItemVersion.State.PUBLISHED).first()
+    )
+    if version is None:
+        raise NotFound(_("找不到该事项，或该事项尚未发布。"), code="item_not_found")
+    return version
+
+
+def version_detail(*, version_id: int) -> ItemVersion:
+    version = version_detail_queryset().filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(_("找不到该事项版本。"), code="version_not_found")
+    return version
+
+
+def material_list_for_answers(version: ItemVersion, answers: Mapping[int, int]) -> list[Material]:
+    """Exactly the applicant's own materials, given their answers (situation seq → option seq).
+
+    Everyone's list is the materials not marked situational; each chosen option adds the materials
+    it adds and takes away the ones it removes (a removal wins over an addition). Unanswered
+    situations change nothing. The list is in material order.
+    """
+    materials = list(version.materials.select_related("retained_proof").order_by("seq"))
+    situations = {
+        situation.seq: situation
+        for situation in version.situations.prefetch_related(
+            Prefetch(
+                "options",
+                queryset=SituationOption.objects.prefetch_related(
+                    "adds_materials", "removes_materials"
+                ),
+            )
+        )
+    }
+    added: set[int] = set()
+    removed: set[int] = set()
+    for situation_seq, option_seq in answers.items():
+        situation = situations.get(situation_seq)
+        if situation is None:
+            raise ValidationFailed(
+                _("该事项没有序号为 %(seq)d 的情形。") % {"seq": situation_seq},
+                code="situation_unknown",
+                field=f"answers.{situation_seq}",
+            )
+        option = next((o for o in situation.options.all() if o.seq == option_seq), None)
+        if option is None:
+            raise ValidationFailed(
+                _("情形“%(question)s”没有序号为 %(seq)d 的选项。")
+                % {"question": situation.question, "seq": option_seq},
+                code="option_unknown",
+                field=f"answers.{situation_seq}",
+            )
+        added.update(m.pk for m in option.adds_materials.all())
+        removed.update(m.pk for m in option.removes_materials.all())
+    return [m for m in materials if (not m.situational or m.pk in added) and m.pk not in removed]
+
+
+# --- The published lists -----------------------------------------------------------------------
+
+LIST_NAMES = (
+    "on-the-spot",
+    "retained-proofs",
+    "deferrable",
+    "commitment",
+    "agent-service",
+    "top",
+)
+
+
+def _pk(value: OrgUnit | int | None) -> int | None:
+    return value.pk if isinstance(value, OrgUnit) else value
+
+
+def _filtered(
+    versions: QuerySet[ItemVersion],
+    *,
+    level: str | None,
+    department: OrgUnit | int | None,
+    district: OrgUnit | int | None,
+) -> QuerySet[ItemVersion]:
+    if level:
+        versions = versions.filter(exercise_level=level)
+    if department is not None:
+        versions = versions.filter(item__implementing_department_id=_pk(department))
+    if district is not None:
+        # The path is the chain of ids from the root, so "under the district" is one LIKE.
+        versions = versions.filter(
+            item__implementing_department__path__contains=f"/{_pk(district)}/"
+        )
+    return versions
+
+
+def _published_list(
+    condition: Q,
+    *,
+    level: str | None,
+    department: OrgUnit | int | None,
+    district: OrgUnit | int | None,
+) -> QuerySet[ItemVersion]:
+    versions = versions_published().filter(condition)
+    return _filtered(versions, level=level, department=department, district=district).order_by(
+        "item__implementing_department__path", "item__implementation_code"
+    )
+
+
+def on_the_spot_items(
+    level: str | None = None,
+    department: OrgUnit | int | None = None,
+    district: OrgUnit | int | None = None,
+) -> QuerySet[ItemVersion]:
+    """当场办结事项目录: published items handled on the spot (即办件)."""
+    return _published_list(
+        Q(case_kind=codes.CaseKind.INSTANT), level=level, department=department, district=district
+    )
+
+
+def deferrable_items(
+    level: str | None = None,
+    department: OrgUnit | int | None = None,
+    district: OrgUnit | int | None = None,
+) -> QuerySet[ItemVersion]:
+    """容缺受理事项: published items with materials that may come later, those in ``deferrable_materials``."""
+    deferrable = Q(materials__necessity=codes.Necessity.DEFERRABLE)
+    versions = versions_published().filter(
+        pk__in=ItemVersion.objects.filter(deferrable).values("pk")
+    )
+    return (
+        _filtered(versions, level=level, department=department, district=district)
+        .order_by("item__implementing_department__path", "item__implementation_code")
+        .prefetch_related(
+            Prefetch(
+                "materials",
+                queryset=Material.objects.filter(necessity=codes.Necessity.DEFERRABLE).order_by(
+                    "seq"
+                ),
+                to_attr="deferrable_materials",
+            )
+        )
+    )
+
+
+def commitment_items(
+    level: str | None = None,
+    department: OrgUnit | int | None = None,
+    district: OrgUnit | int | None = None,
+) -> QuerySet[ItemVersion]:
+    """告知承诺制事项: published items whose process allows approval on the applicant's commitment."""
+    return _published_list(
+        Q(process__commitment_allowed=True), level=level, department=department, district=district
+    )
+
+
+def agent_service_items(
+    level: str | None = None,
+    department: OrgUnit | int | None = None,
+    district: OrgUnit | int | None = None,
+) -> QuerySet[ItemVersion]:
+    """代办目录: published items for which the service centre offers agent service."""
+    return _published_list(
+        Q(agent_service=True), level=level, department=department, district=district
+    )
+
+
+def top_items(
+    limit: int = 100,
+    level: str | None = None,
+    department: OrgUnit | int | None = None,
+    district: OrgUnit | int | None = None,
+) -> QuerySet[ItemVersion]:
+    """高频事项: by case count, then by the configured ranking (used before cases exist)."""
+    versions = _filtered(
+        versions_published(), level=level, department=department, district=district
+    )
+    return versions.order_by(
+        F("item__case_count").desc(),
+        F("item__configured_rank").asc(nulls_last=True),
+        "item__implementation_code",
+    )[:limit]
+
+
+def retained_proofs(
+    level: str | None = None,
+    department: OrgUnit | int | None = None,
+    district: OrgUnit | int | None = None,
+) -> QuerySet[RetainedProof]:
+    """保留证明事项清单: the active entries; with a filter, those asked for by matching items."""
+    proofs = RetainedProof.objects.filter(is_active=True).order_by("code")
+    if level or department is not None or district is not None:
+        versions = _filtered(
+            versions_published(), level=level, department=department, district=district
+        )
+        proofs = proofs.filter(
+            pk__in=Material.objects.filter(version__in=versions.values("pk")).values(
+                "retained_proof_id"
+            )
+        )
+    return proofs
+
+
+def published_item_list(
+    *,
+    level: str | None = None,
+    department: OrgUnit | int | None = None,
+    district: OrgUnit | int | None = None,
+    name_contains: str = "",
+) -> QuerySet[ItemVersion]:
+    """Every published item, for the public catalogue's browse page and API."""
+    versions = _filtered(
+        versions_published(), level=level, department=department, district=district
+    )
+    if name_contains:
+        versions = versions.filter(name__icontains=name_contains)
+    return versions.order_by("item__implementing_department__path", "item__implementation_code")
