@@ -97,6 +97,7 @@ class Row:
     expect: dict[str, Outcome]
     body: Callable[[World], dict[str, Any]] | None = None
     state: Callable[[World], Any] | None = None  # for writes
+    form: bool = False  # send the body as an HTML form (pages) instead of JSON
 
     def url_for(self, world: World) -> str:
         return self.url(world) if callable(self.url) else self.url
@@ -232,6 +233,194 @@ PAGES: dict[str, Row] = {
 }
 
 
+# --- The catalogue's pages: public guides and lists, the workbench's catalogue ----------------
+
+
+def staff_write(allowed: tuple[str, ...]) -> dict[str, Outcome]:
+    """A staff form post: anonymous → login, allowed → redirect (302), everyone else → 403."""
+    return {c: (LOGIN if c == ANON else 302 if c in allowed else 403) for c in CALLERS}
+
+
+def _catalogue_draft(world: World) -> Any:
+    """A fresh draft of the city's first department with one material; kept as world.version."""
+    from quanban.catalogue import services as catalogue
+
+    version = catalogue.item_create(
+        user=None,
+        implementing_department=world.city.department,
+        basic_code=f"{world.n():012d}",
+        exercise_level="3",
+        name="矩阵测试事项",
+        item_type="01",
+        case_kind="2",
+        legal_limit_days=20,
+        promised_limit_days=5,
+        legal_basis=[{"law": "《中华人民共和国行政许可法》", "article": "第十二条"}],
+    )
+    catalogue.material_add(
+        user=None, version=version, name="申请书", form="1", necessity="1", source="10"
+    )
+    catalogue.situation_add(
+        user=None, version=version, question="是否委托？", options=[{"label": "是"}]
+    )
+    world.version = version  # type: ignore[attr-defined]
+    return version
+
+
+def _catalogue_submitted(world: World) -> Any:
+    from quanban.catalogue import services as catalogue
+
+    return catalogue.version_submit(user=None, version=_catalogue_draft(world))
+
+
+def _catalogue_published(world: World) -> Any:
+    from quanban.catalogue import services as catalogue
+
+    return catalogue.version_publish(user=None, version=_catalogue_submitted(world))
+
+
+def _version_state(world: World) -> Any:
+    from quanban.catalogue.models import ItemVersion
+
+    return ItemVersion.objects.get(pk=world.version.pk).state  # type: ignore[attr-defined]
+
+
+def _count(model: str) -> Callable[[World], int]:
+    def count(world: World) -> int:
+        from django.apps import apps
+
+        return apps.get_model("catalogue", model).objects.count()
+
+    return count
+
+
+CATALOGUE = "workbench/catalogue/"
+PAGES.update(
+    {
+        "items/<int:item_id>/": Row(
+            "GET", lambda w: f"/items/{_catalogue_published(w).item_id}/", everyone(200)
+        ),
+        "items/<int:item_id>/materials/": Row(
+            "GET",
+            lambda w: f"/items/{_catalogue_published(w).item_id}/materials/?s1=1",
+            everyone(200),
+        ),
+        "items/<int:item_id>/checklist.pdf": Row(
+            "GET",
+            lambda w: f"/items/{_catalogue_published(w).item_id}/checklist.pdf",
+            everyone(200),
+        ),
+        "lists/": Row("GET", "/lists/", everyone(200)),
+        "lists/<slug:slug>/": Row("GET", "/lists/on-the-spot/?format=xlsx", everyone(200)),
+        CATALOGUE: Row("GET", "/workbench/catalogue/", page_only((EDITOR,))),
+        CATALOGUE + "new/": Row(
+            "POST",
+            "/workbench/catalogue/new/",
+            staff_write((EDITOR,)),
+            body=lambda w: {
+                "implementing_department": w.city.department.pk,
+                "basic_code": f"{w.n():012d}",
+                "exercise_level": "3",
+                "name": "新建事项",
+                "item_type": "01",
+                "case_kind": "2",
+                "legal_limit_days": "20",
+                "promised_limit_days": "5",
+            },
+            state=_count("ServiceItem"),
+            form=True,
+        ),
+        CATALOGUE + "items/<int:item_id>/new-draft/": Row(
+            "POST",
+            lambda w: f"/workbench/catalogue/items/{_catalogue_published(w).item_id}/new-draft/",
+            staff_write((EDITOR,)),
+            state=_count("ItemVersion"),
+        ),
+        CATALOGUE + "versions/<int:version_id>/": Row(
+            "GET",
+            lambda w: f"/workbench/catalogue/versions/{_catalogue_draft(w).pk}/",
+            page_only((EDITOR,)),
+        ),
+        CATALOGUE + "versions/<int:version_id>/validate/": Row(
+            "GET",
+            lambda w: f"/workbench/catalogue/versions/{_catalogue_draft(w).pk}/validate/",
+            page_only((EDITOR,)),
+        ),
+        CATALOGUE + "versions/<int:version_id>/submit/": Row(
+            "POST",
+            lambda w: f"/workbench/catalogue/versions/{_catalogue_draft(w).pk}/submit/",
+            staff_write((EDITOR,)),
+            state=_version_state,
+        ),
+        CATALOGUE + "versions/<int:version_id>/materials/": Row(
+            "POST",
+            lambda w: f"/workbench/catalogue/versions/{_catalogue_draft(w).pk}/materials/",
+            staff_write((EDITOR,)),
+            body=lambda w: {
+                "name": "营业执照",
+                "form": "1",
+                "original_count": "1",
+                "copy_count": "0",
+                "necessity": "1",
+                "source": "10",
+            },
+            state=_count("Material"),
+            form=True,
+        ),
+        CATALOGUE + "versions/<int:version_id>/situations/": Row(
+            "POST",
+            lambda w: f"/workbench/catalogue/versions/{_catalogue_draft(w).pk}/situations/",
+            staff_write((EDITOR,)),
+            body=lambda w: {"question": "申请人类型？", "option_1_label": "企业"},
+            state=_count("Situation"),
+            form=True,
+        ),
+        CATALOGUE + "materials/<int:material_id>/": Row(
+            "GET",
+            lambda w: f"/workbench/catalogue/materials/{_catalogue_draft(w).materials.get().pk}/",
+            page_only((EDITOR,)),
+        ),
+        CATALOGUE + "materials/<int:material_id>/remove/": Row(
+            "POST",
+            lambda w: (
+                f"/workbench/catalogue/materials/{_catalogue_draft(w).materials.get().pk}/remove/"
+            ),
+            staff_write((EDITOR,)),
+            state=_count("Material"),
+        ),
+        CATALOGUE + "situations/<int:situation_id>/remove/": Row(
+            "POST",
+            lambda w: (
+                f"/workbench/catalogue/situations/{_catalogue_draft(w).situations.get().pk}/remove/"
+            ),
+            staff_write((EDITOR,)),
+            state=_count("Situation"),
+        ),
+        # Reviewers: no caller of the matrix holds the catalogue reviewer role.
+        CATALOGUE + "review/": Row("GET", "/workbench/catalogue/review/", page_only(())),
+        CATALOGUE + "review/<int:version_id>/": Row(
+            "GET",
+            lambda w: f"/workbench/catalogue/review/{_catalogue_submitted(w).pk}/",
+            page_only(()),
+        ),
+        CATALOGUE + "review/<int:version_id>/publish/": Row(
+            "POST",
+            lambda w: f"/workbench/catalogue/review/{_catalogue_submitted(w).pk}/publish/",
+            staff_write(()),
+            state=_version_state,
+        ),
+        CATALOGUE + "review/<int:version_id>/return/": Row(
+            "POST",
+            lambda w: f"/workbench/catalogue/review/{_catalogue_submitted(w).pk}/return/",
+            staff_write(()),
+            body=lambda w: {"reason": "请补充材料。"},
+            state=_version_state,
+            form=True,
+        ),
+    }
+)
+
+
 # --- Enumerating what exists ------------------------------------------------------------------
 
 
@@ -331,7 +520,9 @@ def _check(world: World, key: str, row: Row, *, api: bool) -> list[str]:
         body = row.body(world) if row.body else None
         before = row.state(world) if row.state else None
         kwargs: dict[str, Any] = {"headers": headers}
-        if body is not None:
+        if body is not None and row.form:
+            kwargs.update(data=body)
+        elif body is not None:
             kwargs.update(data=body, content_type="application/json")
         response = getattr(client, row.method.lower())(url, **kwargs)
         expected = row.expect[caller]
@@ -346,7 +537,8 @@ def _check(world: World, key: str, row: Row, *, api: bool) -> list[str]:
             )
         if row.state is not None:
             after = row.state(world)
-            allowed = isinstance(expected, int) and 200 <= expected < 300
+            # A page's allowed form post answers with a redirect (302) to the result.
+            allowed = isinstance(expected, int) and 200 <= expected < 400
             if allowed and after == before:
                 failures.append(f"{key} as {caller}: allowed but nothing changed")
             if not allowed and after != before:

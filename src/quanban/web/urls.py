@@ -1,6 +1,6 @@
 from django.urls import path
 
-from quanban.web import auth_views, views
+from quanban.web import auth_views, catalogue_urls, views
 
 app_name = "web"
 
@@ -17,3 +17,6 @@ urlpatterns = [
     path("logout/", auth_views.logout, name="logout"),
     path("account/password/", auth_views.password_change, name="password_change"),
 ]
+
+# The catalogue's pages: guides, published lists, the workbench's catalogue.
+urlpatterns += catalogue_urls.urlpatterns
