@@ -31,6 +31,7 @@ from quanban.accounts.models import (
 )
 from quanban.accounts.roles import Role
 from quanban.api.openapi_export import API_PATH_PREFIX, openapi_document
+from quanban.catalogue.models import ItemVersion, Material, ServiceItem, Situation
 from tests import factories
 from tests.api.clients import bearer, session_client
 
@@ -112,6 +113,20 @@ def _calendar_day_state(world: World) -> Any:
     from quanban.core.models import CalendarDay
 
     return CalendarDay.objects.filter(date=CALENDAR_DAY).values_list("is_workday", "name").first()
+
+
+def _catalogue(world: World, state: str) -> Any:
+    """A fresh catalogue item version in ``state`` (draft, submitted, published), remembered."""
+    from tests.catalogue import helpers as catalogue_helpers
+
+    make = getattr(catalogue_helpers, state)
+    version = make(world.city.department, basic_code=f"{world.n():012d}")
+    world.catalogue_version = version  # type: ignore[attr-defined]
+    return version
+
+
+def _api_version_state(world: World) -> str:
+    return ItemVersion.objects.get(pk=world.catalogue_version.pk).state  # type: ignore[attr-defined]
 
 
 API: dict[str, Row] = {
@@ -204,6 +219,99 @@ API: dict[str, Row] = {
         api_only({SYSADMIN: 200}),
         body=lambda w: {"is_workday": False, "name": f"测试{w.n()}"},
         state=_calendar_day_state,
+    ),
+    # The catalogue: public reads; editors (EDITOR holds catalogue.edit for the whole city) write
+    # drafts; publishing, returning and retiring need a catalogue reviewer, whom no caller here is
+    # (tests/api/test_catalogue_api.py covers the reviewer).
+    "GET /api/v1/catalogue/items": Row("GET", "/api/v1/catalogue/items", everyone(200)),
+    "GET /api/v1/catalogue/items/{item_id}": Row(
+        "GET",
+        lambda w: f"/api/v1/catalogue/items/{_catalogue(w, 'published').item_id}",
+        everyone(200),
+    ),
+    "POST /api/v1/catalogue/items/{item_id}/materials-for-answers": Row(
+        "POST",
+        lambda w: (
+            f"/api/v1/catalogue/items/{_catalogue(w, 'published').item_id}/materials-for-answers"
+        ),
+        everyone(200),
+        body=lambda w: {"answers": {}},
+    ),
+    "GET /api/v1/catalogue/lists/{name}": Row(
+        "GET", "/api/v1/catalogue/lists/on-the-spot?level=3", everyone(200)
+    ),
+    "GET /api/v1/catalogue/versions/{version_id}": Row(
+        "GET",
+        lambda w: f"/api/v1/catalogue/versions/{_catalogue(w, 'draft').pk}",
+        api_only({EDITOR: 200}),
+    ),
+    "POST /api/v1/catalogue/items": Row(
+        "POST",
+        "/api/v1/catalogue/items",
+        api_only({EDITOR: 201}),
+        body=lambda w: {
+            "implementing_department_id": w.city.department.pk,
+            "basic_code": f"{w.n():012d}",
+            "exercise_level": "3",
+            "name": "食品经营许可",
+            "item_type": "01",
+            "case_kind": "2",
+            "legal_limit_days": 20,
+            "promised_limit_days": 5,
+        },
+        state=lambda w: ServiceItem.objects.count(),
+    ),
+    "PATCH /api/v1/catalogue/versions/{version_id}": Row(
+        "PATCH",
+        lambda w: f"/api/v1/catalogue/versions/{_catalogue(w, 'draft').pk}",
+        api_only({EDITOR: 200}),
+        body=lambda w: {"name": f"改名{w.n()}"},
+        state=lambda w: ItemVersion.objects.get(pk=w.catalogue_version.pk).name,
+    ),
+    "POST /api/v1/catalogue/versions/{version_id}/materials": Row(
+        "POST",
+        lambda w: f"/api/v1/catalogue/versions/{_catalogue(w, 'draft').pk}/materials",
+        api_only({EDITOR: 201}),
+        body=lambda w: {"name": "居民身份证", "form": "1", "necessity": "1", "source": "10"},
+        state=lambda w: Material.objects.count(),
+    ),
+    "POST /api/v1/catalogue/versions/{version_id}/situations": Row(
+        "POST",
+        lambda w: f"/api/v1/catalogue/versions/{_catalogue(w, 'draft').pk}/situations",
+        api_only({EDITOR: 201}),
+        body=lambda w: {"question": "是否委托代理？", "options": [{"label": "是"}]},
+        state=lambda w: Situation.objects.count(),
+    ),
+    "POST /api/v1/catalogue/versions/{version_id}/submit": Row(
+        "POST",
+        lambda w: f"/api/v1/catalogue/versions/{_catalogue(w, 'draft').pk}/submit",
+        api_only({EDITOR: 200}),
+        state=_api_version_state,
+    ),
+    "POST /api/v1/catalogue/versions/{version_id}/return": Row(
+        "POST",
+        lambda w: f"/api/v1/catalogue/versions/{_catalogue(w, 'submitted').pk}/return",
+        api_only({}),
+        body=lambda w: {"reason": "请补充收费依据"},
+        state=_api_version_state,
+    ),
+    "POST /api/v1/catalogue/versions/{version_id}/publish": Row(
+        "POST",
+        lambda w: f"/api/v1/catalogue/versions/{_catalogue(w, 'submitted').pk}/publish",
+        api_only({}),
+        state=_api_version_state,
+    ),
+    "POST /api/v1/catalogue/versions/{version_id}/retire": Row(
+        "POST",
+        lambda w: f"/api/v1/catalogue/versions/{_catalogue(w, 'published').pk}/retire",
+        api_only({}),
+        state=_api_version_state,
+    ),
+    "POST /api/v1/catalogue/items/{item_id}/drafts": Row(
+        "POST",
+        lambda w: f"/api/v1/catalogue/items/{_catalogue(w, 'published').item_id}/drafts",
+        api_only({EDITOR: 201}),
+        state=lambda w: ItemVersion.objects.count(),
     ),
 }
 
