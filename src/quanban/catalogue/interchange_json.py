@@ -1,4 +1,4 @@
-"""The JSON interchange document (docs/catalogue-json.md, docs/catalogue.schema.json).
+"""The JSON interchange document (docs/catalogue-json.md; the schema beside this module).
 
 Its shape (the field lists and the JSON Schema), its export, and the schema check whose problems
 speak the active language and name where they are (``items[3].materials[2].name``). The import
@@ -31,7 +31,7 @@ from quanban.catalogue.models import (
 FORMAT = "quanban-catalogue"
 FORMAT_VERSION = 1
 # The schema is documentation and contract at once: one file, read by the importer.
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "docs" / "catalogue.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent / "catalogue.schema.json"
 
 # ItemVersion fields carried as they are, in the order of docs/catalogue-json.md.
 VERSION_FIELDS: tuple[str, ...] = (
