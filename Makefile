@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+# Two workers: the machines we target have two cores. PYTEST_ARGS= runs the suite in one process.
+PYTEST_ARGS ?= -n 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
 .PHONY: run test test-fast lint format bench bench-quick openapi messages clean
