@@ -15,6 +15,7 @@ from stdnum.cn import ric, uscc
 from quanban.accounts import demo, services
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import ADMIN_ROLES, Role
+from quanban.catalogue.models import ItemVersion
 from quanban.core.audit import chain_verify
 from quanban.core.errors import Conflict, ValidationFailed
 from quanban.core.identifiers import validate_id_number, validate_uscc
@@ -355,6 +356,8 @@ class TestDemoCity:
             "role.grant": 19,
             "person.register": 8,
             "entity.register": 5,
+            "catalogue.import": ItemVersion.objects.count(),
+            "catalogue.import_summary": 1,
         }
         grants = AuditRecord.objects.filter(action="role.grant")
         assert set(grants.values_list("actor_name", "channel")) == {("secadmin", "cli")}

@@ -458,6 +458,10 @@ def demo_load(*, progress: Callable[[str], None] | None = None) -> DemoSummary:
         report(_("工作人员：%(staff)d 个账号，%(roles)d 项角色授权，每人一个动态口令设备") % counts)
         _load_applicants(counts)
         report(_("申请人：%(persons)d 位自然人（均有登录账号），%(entities)d 家企业") % counts)
+        # Imported here: the catalogue builds on accounts, not the other way round.
+        from quanban.catalogue.demo_data import demo_catalogue_load
+
+        counts["catalogue_items"] = demo_catalogue_load()
     return DemoSummary(
         loaded=True, message=_("演示城市%(city)s已加载。") % {"city": CITY_NAME}, counts=counts
     )
