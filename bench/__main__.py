@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-BENCHMARKS = ["audit_append", "workdays"]
+BENCHMARKS = ["audit_append", "workdays", "search"]
 
 
 def main() -> int:

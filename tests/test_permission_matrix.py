@@ -213,6 +213,7 @@ API: dict[str, Row] = {
         "GET", "/api/v1/calendar/count?start=2026-01-05&end=2026-01-09", everyone(200)
     ),
     "GET /api/v1/calendar/years/{year}": Row("GET", "/api/v1/calendar/years/2026", everyone(200)),
+    "GET /api/v1/search": Row("GET", "/api/v1/search?q=%E6%88%B7%E5%8F%A3", everyone(200)),
     "PUT /api/v1/calendar/days/{date}": Row(
         "PUT",
         f"/api/v1/calendar/days/{CALENDAR_DAY}",
@@ -330,6 +331,7 @@ PAGES: dict[str, Row] = {
     "portal/login/code/": Row("GET", "/portal/login/code/", everyone(302)),
     "portal/register/": Row("GET", "/portal/register/", everyone(200)),
     "screens/hall/": Row("GET", "/screens/hall/", everyone(200)),
+    "search/": Row("GET", "/search/?q=yyzz", everyone(200)),
     # Sign-in and account.
     "login/": Row("GET", "/login/", everyone(200)),
     "login/verify/": Row("GET", "/login/verify/", everyone(302)),

@@ -11,7 +11,7 @@ from quanban import __version__
 from quanban.api import problems
 from quanban.api.auth import AUTH
 from quanban.api.parser import NulSafeParser
-from quanban.api.routers import accounts, audit, calendar, catalogue, system
+from quanban.api.routers import accounts, audit, calendar, catalogue, search, system
 
 
 class QuanbanAPI(NinjaAPI):
@@ -41,4 +41,5 @@ api.add_router("/", system.router, tags=["system"])
 api.add_router("/", accounts.router, tags=["accounts"])
 api.add_router("/calendar", calendar.router, tags=["calendar"])
 api.add_router("/audit", audit.router, tags=["audit"])
+api.add_router("/search", search.router, tags=["search"])
 api.add_router("/catalogue", catalogue.router, tags=["catalogue"])

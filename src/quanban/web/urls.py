@@ -1,11 +1,12 @@
 from django.urls import path
 
-from quanban.web import auth_views, catalogue_urls, views
+from quanban.web import auth_views, catalogue_urls, search_views, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.portal_home, name="portal"),
+    path("search/", search_views.portal_search, name="search"),
     path("portal/login/", auth_views.citizen_login, name="portal_login"),
     path("portal/login/code/", auth_views.citizen_login_code, name="portal_login_code"),
     path("portal/register/", auth_views.citizen_register, name="portal_register"),
