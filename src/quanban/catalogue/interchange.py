@@ -50,6 +50,7 @@ from quanban.core import clock
 from quanban.core.audit import audit_record
 from quanban.core.context import Actor, actor_for_user, current_actor
 from quanban.core.errors import PermissionDenied, ValidationFailed
+from quanban.searchindex.indexer import index_version
 
 __all__ = [
     "FORMAT",
@@ -525,6 +526,9 @@ def _write(plan: _Plan, *, user: User | None, progress: Progress | None) -> Impo
         adds_through.objects.bulk_create(adds)
         removes_through.objects.bulk_create(removes)
         report.versions_created = len(versions)
+        for version in versions:
+            if version.state == ItemVersion.State.PUBLISHED:
+                index_version(version)  # searchable as soon as the import commits
         report.materials = len(materials)
         report.situations = len(situations)
         report.options = len(options)

@@ -37,6 +37,7 @@ from quanban.catalogue.selectors import require_catalogue_scope
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
 from quanban.core.errors import Conflict, ValidationFailed
+from quanban.searchindex.indexer import index_remove, index_version
 
 State = ItemVersion.State
 
@@ -460,6 +461,7 @@ def version_publish(
                 _("该事项已有另一个版本正在发布，请刷新后重试。"), code="version_publish_conflict"
             ) from None
         _audit_version("version_publish", locked, before)
+        index_version(locked)  # the search index changes in the same transaction
     return locked
 
 
@@ -481,6 +483,7 @@ def version_retire(*, user: User | None, version: ItemVersion) -> ItemVersion:
         locked = _lock(version)
         require_catalogue_scope(user, locked.item.implementing_department, Perm.CATALOGUE_PUBLISH)
         _retire(locked, now=clock.now(), until=clock.today())
+        index_remove(locked.item)
     return locked
 
 
