@@ -204,3 +204,15 @@ def test_the_index_works_on_this_database(catalogue):
     with CaptureQueriesContext(connection) as queries:
         search("yyzz")
     assert "GROUP BY" in queries.captured_queries[-1]["sql"]
+
+
+def test_the_reindex_command_rebuilds_the_index(catalogue, capsys):
+    from django.core.management import call_command
+
+    SearchDoc.objects.all().delete()
+    assert names("户口") == []
+    call_command("search", "reindex", "--batch", "3")
+    out = capsys.readouterr()
+    assert "已索引 7 个事项" in out.out
+    assert "reindex: 100% (7/7)" in out.err
+    assert names("户口") == ["户口迁移"]

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quanban.core.errors import ApplicationError
-from quanban.searchindex.indexer import DEFAULT_BATCH, reindex_all
+from quanban.searchindex.indexer import DEFAULT_BATCH, index_optimise, reindex_all
 from quanban.searchindex.query import MAX_LIMIT, search
 
 BAR_WIDTH = 30
@@ -67,6 +67,7 @@ class Command(BaseCommand):
             raise CommandError("--batch must be between 1 and 10000")
         started = time.perf_counter()
         stats = reindex_all(batch_size=batch, progress=ProgressBar(sys.stderr, "reindex"))
+        index_optimise()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"已索引 {stats.docs} 个事项，{stats.terms} 个词条，用时 {elapsed:.1f} 秒 / "
