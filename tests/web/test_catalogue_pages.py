@@ -9,6 +9,7 @@ import re
 import openpyxl
 import pypdf
 import pytest
+from django.test import Client
 
 from quanban.accounts.roles import Role
 from quanban.catalogue import services
@@ -470,6 +471,12 @@ def test_editor_creates_validates_submits_and_reviewer_publishes(city):
 
     guide = text(session_client(editor).get(f"/items/{version.item_id}/"))
     assert "<h1>出版物零售许可</h1>" in guide and "出版物经营许可申请表" in guide
+
+    # A citizen finds it by search, in Chinese and by pinyin initials.
+    citizen = Client()
+    for query in ("出版物", "cbwls"):
+        results = text(citizen.get("/search/", {"q": query}))
+        assert f'href="/items/{version.item_id}/"' in results, query
 
 
 def test_publish_refused_shows_every_problem(city):
