@@ -340,6 +340,7 @@ PAGES: dict[str, Row] = {
     # The staff workbench.
     "workbench/": Row("GET", "/workbench/", page_only(STAFF)),
     "workbench/audit/": Row("GET", "/workbench/audit/", page_only((AUDITOR,))),
+    "workbench/search/synonyms/": Row("GET", "/workbench/search/synonyms/", page_only((SYSADMIN,))),
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from quanban.web import auth_views, catalogue_urls, search_views, views
+from quanban.web import auth_views, catalogue_urls, search_views, synonym_views, views
 
 app_name = "web"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("portal/register/", auth_views.citizen_register, name="portal_register"),
     path("workbench/", views.workbench_home, name="workbench"),
     path("workbench/audit/", views.workbench_audit, name="workbench_audit"),
+    path("workbench/search/synonyms/", synonym_views.synonyms, name="search_synonyms"),
     path("screens/hall/", views.hall_screen, name="hall_screen"),
     path("login/", auth_views.staff_login, name="login"),
     path("login/verify/", auth_views.staff_login_verify, name="login_verify"),

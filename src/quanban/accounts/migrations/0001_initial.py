@@ -9,175 +9,455 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('kind', models.CharField(choices=[('staff', '工作人员'), ('citizen', '群众/企业')], default='citizen', max_length=8, verbose_name='账号类型')),
-                ('display_name', models.CharField(blank=True, max_length=60, verbose_name='姓名')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号码')),
-                ('password_changed_at', models.DateTimeField(blank=True, null=True, verbose_name='密码修改时间')),
-                ('language', models.CharField(blank=True, max_length=8, verbose_name='界面语言')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("staff", "工作人员"), ("citizen", "群众/企业")],
+                        default="citizen",
+                        max_length=8,
+                        verbose_name="账号类型",
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=60, verbose_name="姓名")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="手机号码")),
+                (
+                    "password_changed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="密码修改时间"),
+                ),
+                ("language", models.CharField(blank=True, max_length=8, verbose_name="界面语言")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户',
-                'verbose_name_plural': '用户',
+                "verbose_name": "用户",
+                "verbose_name_plural": "用户",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='用途')),
-                ('prefix', models.CharField(db_index=True, max_length=8)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="用途")),
+                ("prefix", models.CharField(db_index=True, max_length=8)),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '接口令牌',
-                'verbose_name_plural': '接口令牌',
+                "verbose_name": "接口令牌",
+                "verbose_name_plural": "接口令牌",
             },
         ),
         migrations.CreateModel(
-            name='LegalEntity',
+            name="LegalEntity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='名称')),
-                ('uscc', models.CharField(max_length=18, unique=True, verbose_name='统一社会信用代码')),
-                ('legal_representative', models.CharField(max_length=60, verbose_name='法定代表人')),
-                ('legal_rep_id_number', models.CharField(blank=True, max_length=18, verbose_name='法定代表人身份号码')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='联系电话')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='住所')),
-                ('created_at', models.DateTimeField(verbose_name='登记时间')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='entity', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="名称")),
+                (
+                    "uscc",
+                    models.CharField(max_length=18, unique=True, verbose_name="统一社会信用代码"),
+                ),
+                (
+                    "legal_representative",
+                    models.CharField(max_length=60, verbose_name="法定代表人"),
+                ),
+                (
+                    "legal_rep_id_number",
+                    models.CharField(blank=True, max_length=18, verbose_name="法定代表人身份号码"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="联系电话")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="住所")),
+                ("created_at", models.DateTimeField(verbose_name="登记时间")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="entity",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '法人',
-                'verbose_name_plural': '法人',
+                "verbose_name": "法人",
+                "verbose_name_plural": "法人",
             },
         ),
         migrations.CreateModel(
-            name='NaturalPerson',
+            name="NaturalPerson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='姓名')),
-                ('id_number', models.CharField(max_length=18, unique=True, verbose_name='公民身份号码')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号码')),
-                ('created_at', models.DateTimeField(verbose_name='登记时间')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="姓名")),
+                (
+                    "id_number",
+                    models.CharField(max_length=18, unique=True, verbose_name="公民身份号码"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="手机号码")),
+                ("created_at", models.DateTimeField(verbose_name="登记时间")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '自然人',
-                'verbose_name_plural': '自然人',
+                "verbose_name": "自然人",
+                "verbose_name_plural": "自然人",
             },
         ),
         migrations.CreateModel(
-            name='OrgUnit',
+            name="OrgUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('city', '市'), ('district', '区县'), ('subdistrict', '街道乡镇'), ('community', '社区村'), ('department', '部门'), ('office', '处(科)室'), ('hall', '服务大厅'), ('window', '窗口')], max_length=16, verbose_name='类型')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('short_name', models.CharField(blank=True, max_length=40, verbose_name='简称')),
-                ('path', models.CharField(db_index=True, editable=False, max_length=255)),
-                ('division_code', models.CharField(blank=True, max_length=12, verbose_name='行政区划代码')),
-                ('uscc', models.CharField(blank=True, max_length=18, verbose_name='统一社会信用代码')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='电话')),
-                ('sort', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='accounts.orgunit', verbose_name='上级')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("city", "市"),
+                            ("district", "区县"),
+                            ("subdistrict", "街道乡镇"),
+                            ("community", "社区村"),
+                            ("department", "部门"),
+                            ("office", "处(科)室"),
+                            ("hall", "服务大厅"),
+                            ("window", "窗口"),
+                        ],
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("short_name", models.CharField(blank=True, max_length=40, verbose_name="简称")),
+                ("path", models.CharField(db_index=True, editable=False, max_length=255)),
+                (
+                    "division_code",
+                    models.CharField(blank=True, max_length=12, verbose_name="行政区划代码"),
+                ),
+                (
+                    "uscc",
+                    models.CharField(blank=True, max_length=18, verbose_name="统一社会信用代码"),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="电话")),
+                ("sort", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="accounts.orgunit",
+                        verbose_name="上级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '组织机构',
-                'verbose_name_plural': '组织机构',
-                'ordering': ['path'],
+                "verbose_name": "组织机构",
+                "verbose_name_plural": "组织机构",
+                "ordering": ["path"],
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='department',
-            field=models.ForeignKey(blank=True, limit_choices_to={'kind': 'department'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='accounts.orgunit', verbose_name='部门'),
+            model_name="user",
+            name="department",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"kind": "department"},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="staff",
+                to="accounts.orgunit",
+                verbose_name="部门",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='office',
-            field=models.ForeignKey(blank=True, limit_choices_to={'kind': 'office'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='office_staff', to='accounts.orgunit', verbose_name='处(科)室'),
+            model_name="user",
+            name="office",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"kind": "office"},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="office_staff",
+                to="accounts.orgunit",
+                verbose_name="处(科)室",
+            ),
         ),
         migrations.CreateModel(
-            name='RoleAssignment',
+            name="RoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('window_clerk', '窗口人员'), ('reviewer', '审查人员'), ('approver', '审批人员'), ('office_head', '处(科)室负责人'), ('department_head', '部门负责人'), ('supervisor', '督查人员'), ('catalogue_editor', '事项编辑'), ('catalogue_reviewer', '事项审核'), ('data_officer', '数据专员'), ('system_admin', '系统管理员'), ('security_admin', '安全管理员'), ('audit_admin', '审计管理员')], max_length=24, verbose_name='角色')),
-                ('granted_at', models.DateTimeField(verbose_name='授予时间')),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='accounts.orgunit', verbose_name='范围')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_assignments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("window_clerk", "窗口人员"),
+                            ("reviewer", "审查人员"),
+                            ("approver", "审批人员"),
+                            ("office_head", "处(科)室负责人"),
+                            ("department_head", "部门负责人"),
+                            ("supervisor", "督查人员"),
+                            ("catalogue_editor", "事项编辑"),
+                            ("catalogue_reviewer", "事项审核"),
+                            ("data_officer", "数据专员"),
+                            ("system_admin", "系统管理员"),
+                            ("security_admin", "安全管理员"),
+                            ("audit_admin", "审计管理员"),
+                        ],
+                        max_length=24,
+                        verbose_name="角色",
+                    ),
+                ),
+                ("granted_at", models.DateTimeField(verbose_name="授予时间")),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="accounts.orgunit",
+                        verbose_name="范围",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '角色授权',
-                'verbose_name_plural': '角色授权',
+                "verbose_name": "角色授权",
+                "verbose_name_plural": "角色授权",
             },
         ),
         migrations.AddConstraint(
-            model_name='orgunit',
-            constraint=models.UniqueConstraint(condition=models.Q(('division_code', ''), _negated=True), fields=('division_code',), name='org_division_code_unique'),
+            model_name="orgunit",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("division_code", ""), _negated=True),
+                fields=("division_code",),
+                name="org_division_code_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orgunit',
-            constraint=models.UniqueConstraint(condition=models.Q(('uscc', ''), _negated=True), fields=('uscc',), name='org_uscc_unique'),
+            model_name="orgunit",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("uscc", ""), _negated=True),
+                fields=("uscc",),
+                name="org_uscc_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orgunit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('division_code__regex', '^[0-9]{6}$'), ('kind', 'city')), models.Q(('division_code__regex', '^[0-9]{6}$'), ('kind', 'district')), models.Q(('division_code__regex', '^[0-9]{9}$'), ('kind', 'subdistrict')), models.Q(('division_code__regex', '^[0-9]{12}$'), ('kind', 'community')), models.Q(('division_code', ''), ('kind__in', ['department', 'office', 'hall', 'window'])), _connector='OR'), name='org_division_code_by_kind'),
+            model_name="orgunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("division_code__regex", "^[0-9]{6}$"), ("kind", "city")),
+                    models.Q(("division_code__regex", "^[0-9]{6}$"), ("kind", "district")),
+                    models.Q(("division_code__regex", "^[0-9]{9}$"), ("kind", "subdistrict")),
+                    models.Q(("division_code__regex", "^[0-9]{12}$"), ("kind", "community")),
+                    models.Q(
+                        ("division_code", ""),
+                        ("kind__in", ["department", "office", "hall", "window"]),
+                    ),
+                    _connector="OR",
+                ),
+                name="org_division_code_by_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orgunit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'department'), _negated=True), ('uscc__regex', '^[0-9A-HJ-NPQRTUWXY]{18}$'), _connector='OR'), name='org_department_has_uscc'),
+            model_name="orgunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "department"), _negated=True),
+                    ("uscc__regex", "^[0-9A-HJ-NPQRTUWXY]{18}$"),
+                    _connector="OR",
+                ),
+                name="org_department_has_uscc",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orgunit',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'city'), ('parent__isnull', False), _connector='OR'), name='org_only_city_is_root'),
+            model_name="orgunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "city"), ("parent__isnull", False), _connector="OR"),
+                name="org_only_city_is_root",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(condition=models.Q(('phone', ''), _negated=True), fields=('phone',), name='user_phone_unique'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("phone", ""), _negated=True),
+                fields=("phone",),
+                name="user_phone_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.UniqueConstraint(fields=('user', 'role', 'org_unit'), name='role_unique_per_scope'),
+            model_name="roleassignment",
+            constraint=models.UniqueConstraint(
+                fields=("user", "role", "org_unit"), name="role_unique_per_scope"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('role__in', ['audit_admin', 'security_admin', 'system_admin'])), fields=('user',), name='role_one_admin_role_per_user'),
+            model_name="roleassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("role__in", ["audit_admin", "security_admin", "system_admin"])),
+                fields=("user",),
+                name="role_one_admin_role_per_user",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.CheckConstraint(condition=models.Q(('granted_by', models.F('user')), _negated=True), name='role_not_self_granted'),
+            model_name="roleassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("granted_by", models.F("user")), _negated=True),
+                name="role_not_self_granted",
+            ),
         ),
     ]
