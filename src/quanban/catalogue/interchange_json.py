@@ -21,6 +21,8 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from quanban.catalogue.models import (
+    MATERIAL_CONTENT_FIELDS,
+    VERSION_CONTENT_FIELDS,
     ItemVersion,
     Material,
     RetainedProof,
@@ -34,48 +36,8 @@ FORMAT_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent / "catalogue.schema.json"
 
 # ItemVersion fields carried as they are, in the order of docs/catalogue-json.md.
-VERSION_FIELDS: tuple[str, ...] = (
-    "name",
-    "short_description",
-    "keywords",
-    "item_type",
-    "exercise_level",
-    "service_objects",
-    "legal_basis",
-    "acceptance_conditions",
-    "handling_forms",
-    "case_kind",
-    "legal_limit_days",
-    "promised_limit_days",
-    "visits_required",
-    "online_depth",
-    "fees",
-    "result_name",
-    "result_licence_type",
-    "handling_place",
-    "handling_hours",
-    "consult_phone",
-    "supervise_phone",
-    "faq",
-    "agent_service",
-    "process",
-    "commitment_text",
-)
-MATERIAL_FIELDS: tuple[str, ...] = (
-    "seq",
-    "name",
-    "form",
-    "original_count",
-    "copy_count",
-    "necessity",
-    "is_core",
-    "source",
-    "source_ref",
-    "legal_basis",
-    "is_proof",
-    "situational",
-    "notes",
-)
+VERSION_FIELDS = VERSION_CONTENT_FIELDS
+MATERIAL_FIELDS = MATERIAL_CONTENT_FIELDS
 PROOF_FIELDS: tuple[str, ...] = (
     "code",
     "name",

@@ -60,6 +60,53 @@ class ServiceItem(models.Model):
         return self.implementation_code
 
 
+# The element set of a version (docs/catalogue-json.md order): what editors write, what the
+# interchange formats carry and what the audit trail compares. One list, used by all three.
+VERSION_CONTENT_FIELDS: tuple[str, ...] = (
+    "name",
+    "short_description",
+    "keywords",
+    "item_type",
+    "exercise_level",
+    "service_objects",
+    "legal_basis",
+    "acceptance_conditions",
+    "handling_forms",
+    "case_kind",
+    "legal_limit_days",
+    "promised_limit_days",
+    "visits_required",
+    "online_depth",
+    "fees",
+    "result_name",
+    "result_licence_type",
+    "handling_place",
+    "handling_hours",
+    "consult_phone",
+    "supervise_phone",
+    "faq",
+    "agent_service",
+    "process",
+    "commitment_text",
+)
+# A material's plain fields (uploaded files and the retained-proof link are handled apart).
+MATERIAL_CONTENT_FIELDS: tuple[str, ...] = (
+    "seq",
+    "name",
+    "form",
+    "original_count",
+    "copy_count",
+    "necessity",
+    "is_core",
+    "source",
+    "source_ref",
+    "legal_basis",
+    "is_proof",
+    "situational",
+    "notes",
+)
+
+
 class ItemVersion(models.Model):
     """One version of an item's whole description (the national element set)."""
 

@@ -26,6 +26,8 @@ from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.roles import Perm
 from quanban.catalogue import codes, validation
 from quanban.catalogue.models import (
+    MATERIAL_CONTENT_FIELDS,
+    VERSION_CONTENT_FIELDS,
     ItemVersion,
     Material,
     RetainedProof,
@@ -42,54 +44,14 @@ from quanban.searchindex.indexer import index_remove, index_version
 State = ItemVersion.State
 
 # Fields of a version an editor writes (the item's codes and department are fixed at creation).
-VERSION_FIELDS: tuple[str, ...] = (
-    "name",
-    "short_description",
-    "keywords",
-    "item_type",
-    "exercise_level",
-    "service_objects",
-    "legal_basis",
-    "acceptance_conditions",
-    "handling_forms",
-    "case_kind",
-    "legal_limit_days",
-    "promised_limit_days",
-    "visits_required",
-    "online_depth",
-    "fees",
-    "result_name",
-    "result_licence_type",
-    "handling_place",
-    "handling_hours",
-    "consult_phone",
-    "supervise_phone",
-    "faq",
-    "agent_service",
-    "process",
-    "commitment_text",
-    "valid_from",
-    "valid_until",
-)
+VERSION_FIELDS: tuple[str, ...] = (*VERSION_CONTENT_FIELDS, "valid_from", "valid_until")
 _VERSION_AUDIT = ("state", *VERSION_FIELDS, "return_reason")
 
 MATERIAL_FIELDS: tuple[str, ...] = (
-    "seq",
-    "name",
-    "form",
-    "original_count",
-    "copy_count",
-    "necessity",
-    "is_core",
-    "source",
-    "source_ref",
+    *MATERIAL_CONTENT_FIELDS,
     "blank_form",
     "sample",
-    "legal_basis",
-    "is_proof",
     "retained_proof",
-    "situational",
-    "notes",
 )
 _MATERIAL_AUDIT = tuple(f for f in MATERIAL_FIELDS if f not in ("blank_form", "sample"))
 
