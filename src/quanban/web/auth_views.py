@@ -57,6 +57,24 @@ def _locked(request: HttpRequest) -> bool:
     return bool(getattr(request, "axes_locked_out", False))
 
 
+def _password_step(request: HttpRequest, username: str, password: str) -> Any:
+    """The password check both entrances share: the user, None when refused, or the lockout page.
+
+    It goes through ``authenticate`` so django-axes counts failures; refusals are audited.
+    """
+    user = authenticate(request=request, username=username, password=password)
+    if user is not None:
+        return user
+    locked = _locked(request)
+    account_services.sign_in_record(
+        event="login",
+        user=None,
+        username=username,
+        refused_because="locked" if locked else "password",
+    )
+    return lockout_response(request) if locked else None
+
+
 def demo_hints(kind: str) -> list[dict[str, Any]]:
     """The demo accounts (with their current one-time codes) in demo mode; otherwise nothing."""
     if not settings.DEMO_MODE:
@@ -78,21 +96,10 @@ def staff_login(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next", "")
     form = forms.StaffLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = authenticate(
-            request=request,
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password"],
-        )
+        user = _password_step(request, form.cleaned_data["username"], form.cleaned_data["password"])
+        if isinstance(user, HttpResponse):
+            return user
         if user is None:
-            locked = _locked(request)
-            account_services.sign_in_record(
-                event="login",
-                user=None,
-                username=form.cleaned_data["username"],
-                refused_because="locked" if locked else "password",
-            )
-            if locked:
-                return lockout_response(request)
             form.add_error(None, _("用户名或密码不正确。"))
         elif not isinstance(user, User) or not user.is_staff_user:
             form.add_error(None, _("此入口仅供工作人员登录，群众和企业请从政务服务网登录。"))
@@ -159,21 +166,12 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next", "")
     form = forms.CitizenLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = authenticate(
-            request=request,
-            username=form.cleaned_data["phone"].strip(),
-            password=form.cleaned_data["password"],
+        user = _password_step(
+            request, form.cleaned_data["phone"].strip(), form.cleaned_data["password"]
         )
+        if isinstance(user, HttpResponse):
+            return user
         if user is None:
-            locked = _locked(request)
-            account_services.sign_in_record(
-                event="login",
-                user=None,
-                username=form.cleaned_data["phone"].strip(),
-                refused_because="locked" if locked else "password",
-            )
-            if locked:
-                return lockout_response(request)
             form.add_error(None, _("手机号码或密码不正确。"))
         elif not isinstance(user, User) or user.kind != User.Kind.CITIZEN:
             form.add_error(None, _("工作人员请从工作台登录入口登录。"))
