@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "quanban.accounts",
     "quanban.notify",
     "quanban.catalogue",
+    "quanban.cases",
     "quanban.searchindex",
     "quanban.api",
     "quanban.web",

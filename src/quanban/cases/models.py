@@ -1,0 +1,182 @@
+"""Cases (办件): an application from the moment a window receives it.
+
+A case pins the item version it started on (``PROTECT``: a version with cases is never deleted),
+names exactly one applicant (a person or an entity) and the clerk who first received the person
+(首问负责). Its number is given at acceptance, from a per-day counter (see
+``services.case_number_next``).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
+from quanban.catalogue.models import ItemVersion, Material
+
+
+class Channel(models.TextChoices):
+    """Submission channel (national exchange codes, STANDARDS.md)."""
+
+    DEPARTMENT_WINDOW = "0", _("部门系统窗口")
+    PC = "1", _("PC 端")
+    MOBILE = "2", _("移动端")
+    ASSIGNED_FROM_ABOVE = "3", _("上级交办")
+    REPORTED_FROM_BELOW = "4", _("下级报送")
+    TRANSFERRED = "5", _("同级转办")
+    OFFLINE_ONE_WINDOW = "8", _("线下一窗")
+    ONLINE_ONE_WINDOW = "9", _("线上一窗")
+
+
+class Case(models.Model):
+    class State(models.TextChoices):
+        RECEIVED = "received", _("收件")
+        PENDING_SUPPLEMENT = "pending_supplement", _("补齐补正")
+        ACCEPTED = "accepted", _("受理")
+        REFUSED = "refused", _("不予受理")
+
+    # The state codes of the national exchange data (STANDARDS.md).
+    NATIONAL_STATE_CODES: dict[str, str] = {
+        "received": "02",
+        "accepted": "05",
+        "pending_supplement": "06",
+        "refused": "07",
+    }
+
+    # Null until acceptance gives it; unique once given.
+    number = models.CharField(_("办件编号"), max_length=32, unique=True, null=True, blank=True)
+    item_version = models.ForeignKey(
+        ItemVersion, verbose_name=_("事项版本"), on_delete=models.PROTECT, related_name="cases"
+    )
+    person = models.ForeignKey(
+        NaturalPerson,
+        verbose_name=_("申请人(自然人)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    entity = models.ForeignKey(
+        LegalEntity,
+        verbose_name=_("申请人(法人)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    channel = models.CharField(_("申报渠道"), max_length=1, choices=Channel.choices)
+    state = models.CharField(
+        _("状态"), max_length=20, choices=State.choices, default=State.RECEIVED, db_index=True
+    )
+    # 首问负责: the clerk who first received the person owns the request until it is accepted.
+    # Null only for submissions no clerk has received (online channels).
+    first_responder = models.ForeignKey(
+        User,
+        verbose_name=_("首问负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="first_responded_cases",
+    )
+    window = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("受理窗口"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The applicant's answers to the item's situations: {"situation seq": option seq}.
+    answers = models.JSONField(_("情形选择"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("收件时间"))
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The one-time notice of everything to supplement (一次性告知), as it was given.
+    supplement_notice = models.JSONField(_("一次性告知内容"), default=dict, blank=True)
+    supplement_requested_at = models.DateTimeField(_("告知补正时间"), null=True, blank=True)
+    refused_at = models.DateTimeField(_("不予受理时间"), null=True, blank=True)
+    refused_reason = models.TextField(_("不予受理理由"), blank=True)
+    refused_legal_basis = models.TextField(_("不予受理依据"), blank=True)
+    refused_guidance = models.TextField(_("办理指引"), blank=True)
+    # Optimistic locking: every change adds one; a stale edit is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("办件")
+        verbose_name_plural = _("办件")
+        ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="case_one_applicant",
+                condition=(Q(person__isnull=False) & Q(entity__isnull=True))
+                | (Q(person__isnull=True) & Q(entity__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="case_accepted_has_number",
+                # Only the states before acceptance (and a refusal) go without a number.
+                condition=Q(state__in=["received", "pending_supplement", "refused"])
+                | Q(number__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+    @property
+    def applicant(self) -> NaturalPerson | LegalEntity:
+        applicant = self.person or self.entity
+        assert applicant is not None  # the check constraint keeps exactly one
+        return applicant
+
+
+class CaseMaterial(models.Model):
+    """One material of the applicant's own list, and whether the window has it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    received = models.BooleanField(_("已收取"), default=False)
+
+    class Meta:
+        verbose_name = _("办件材料")
+        verbose_name_plural = _("办件材料")
+        ordering = ["case_id", "material__seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "material"], name="case_material_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.material_id}"
+
+
+class CaseNumberCounter(models.Model):
+    """The last case number given on a local day (one row per day, locked to increment)."""
+
+    day = models.DateField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class IdempotencyKey(models.Model):
+    """A stored response for an ``Idempotency-Key``: the same key and body replay it."""
+
+    key = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "user"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
