@@ -8,6 +8,7 @@ page (``staff_required``) and changes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -247,18 +248,31 @@ def material_edit(request: HttpRequest, material_id: int) -> HttpResponse:
     )
 
 
-@require_POST
-@staff_required(EDIT)
-def material_remove(request: HttpRequest, material_id: int) -> HttpResponse:
-    material = _material(request.user, material_id)
+def _act(request: HttpRequest, call: Callable[[], object], success: str) -> bool:
+    """Run one service for a button: its refusal becomes an error message, success a note.
+
+    A permission refusal is not a message: it propagates to the 403 page.
+    """
     try:
-        services.material_remove(user=request.user, material=material)  # type: ignore[arg-type]
+        call()
     except PermissionDenied:
         raise
     except ApplicationError as error:
         messages.error(request, str(error))
-    else:
-        messages.success(request, _("材料“%(name)s”已删除。") % {"name": material.name})
+        return False
+    messages.success(request, success)
+    return True
+
+
+@require_POST
+@staff_required(EDIT)
+def material_remove(request: HttpRequest, material_id: int) -> HttpResponse:
+    material = _material(request.user, material_id)
+    _act(
+        request,
+        lambda: services.material_remove(user=request.user, material=material),  # type: ignore[arg-type]
+        _("材料“%(name)s”已删除。") % {"name": material.name},
+    )
     return redirect("web:catalogue_version", version_id=material.version_id)
 
 
@@ -287,14 +301,11 @@ def situation_add(request: HttpRequest, version_id: int) -> HttpResponse:
 @staff_required(EDIT)
 def situation_remove(request: HttpRequest, situation_id: int) -> HttpResponse:
     situation = _situation(request.user, situation_id)
-    try:
-        services.situation_remove(user=request.user, situation=situation)  # type: ignore[arg-type]
-    except PermissionDenied:
-        raise
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("情形已删除。"))
+    _act(
+        request,
+        lambda: services.situation_remove(user=request.user, situation=situation),  # type: ignore[arg-type]
+        _("情形已删除。"),
+    )
     return redirect("web:catalogue_version", version_id=situation.version_id)
 
 
@@ -302,14 +313,11 @@ def situation_remove(request: HttpRequest, situation_id: int) -> HttpResponse:
 @staff_required(EDIT)
 def version_submit(request: HttpRequest, version_id: int) -> HttpResponse:
     version = _version(request.user, version_id, EDIT)
-    try:
-        services.version_submit(user=request.user, version=version)  # type: ignore[arg-type]
-    except PermissionDenied:
-        raise
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已提交审核。"))
+    _act(
+        request,
+        lambda: services.version_submit(user=request.user, version=version),  # type: ignore[arg-type]
+        _("已提交审核。"),
+    )
     return redirect("web:catalogue_version", version_id=version.pk)
 
 
