@@ -9,7 +9,7 @@ names exactly one applicant (a person or an entity) and the clerk who first rece
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
@@ -27,6 +27,14 @@ class Channel(models.TextChoices):
     TRANSFERRED = "5", _("同级转办")
     OFFLINE_ONE_WINDOW = "8", _("线下一窗")
     ONLINE_ONE_WINDOW = "9", _("线上一窗")
+
+
+class CardLevel(models.TextChoices):
+    """The traffic light of the clock: yellow in the warning time (预警), red past due (超期)."""
+
+    NONE = "none", _("正常")
+    YELLOW = "yellow", _("黄牌")
+    RED = "red", _("红牌")
 
 
 class Case(models.Model):
@@ -101,6 +109,16 @@ class Case(models.Model):
     refused_reason = models.TextField(_("不予受理理由"), blank=True)
     refused_legal_basis = models.TextField(_("不予受理依据"), blank=True)
     refused_guidance = models.TextField(_("办理指引"), blank=True)
+    # The clock (see quanban.cases.clock), null until acceptance. Recomputed at acceptance and
+    # whenever a suspension ends; while one is running they keep their last values (the clock
+    # stands still, and its new dates are not known until the suspension ends).
+    legal_due = models.DateField(_("法定办结日期"), null=True, blank=True)
+    promised_due = models.DateField(_("承诺办结日期"), null=True, blank=True)
+    # The first day of the warning time (预警, yellow), counted on the promised limit.
+    warn_on = models.DateField(_("预警日期"), null=True, blank=True)
+    card_level = models.CharField(
+        _("亮灯"), max_length=6, choices=CardLevel.choices, default=CardLevel.NONE
+    )
     # Optimistic locking: every change adds one; a stale edit is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
@@ -110,6 +128,11 @@ class Case(models.Model):
         verbose_name = _("办件")
         verbose_name_plural = _("办件")
         ordering = ["-received_at"]
+        indexes = [
+            # "Everything yellow (or red) by date" and "everything due by a date" are indexed.
+            models.Index(fields=["card_level", "warn_on"], name="case_card_level_warn_on"),
+            models.Index(fields=["promised_due"], name="case_promised_due"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="case_one_applicant",
@@ -132,6 +155,52 @@ class Case(models.Model):
         applicant = self.person or self.entity
         assert applicant is not None  # the check constraint keeps exactly one
         return applicant
+
+
+class CaseSuspension(models.Model):
+    """A dated interval in which the case's clock stands still (挂起), with its kind and reason.
+
+    ``started_on`` through ``ended_on`` are both inclusive (quanban.cases.clock); ``ended_on`` is
+    null while the suspension runs. A case has at most one running suspension. Rows are never
+    deleted: every clock event is kept.
+    """
+
+    class Kind(models.TextChoices):
+        SUPPLEMENT = "supplement", _("补正")
+        INSPECTION = "inspection", _("现场核查")
+        TECHNICAL_REVIEW = "technical_review", _("技术审查")
+        EXPERT_REVIEW = "expert_review", _("专家评审")
+        HEARING = "hearing", _("听证")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="suspensions")
+    kind = models.CharField(_("挂起类型"), max_length=20, choices=Kind.choices)
+    reason = models.TextField(_("挂起理由"))
+    started_on = models.DateField(_("挂起日期"))
+    ended_on = models.DateField(_("恢复日期"), null=True, blank=True)
+    started_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("办件挂起")
+        verbose_name_plural = _("办件挂起")
+        ordering = ["case_id", "started_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(ended_on__isnull=True),
+                name="case_suspension_one_open",
+            ),
+            models.CheckConstraint(
+                name="case_suspension_ends_after_start",
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.kind} {self.started_on}–{self.ended_on or ''}"
 
 
 class CaseMaterial(models.Model):

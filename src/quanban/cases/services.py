@@ -1,4 +1,4 @@
-"""Writes to cases: intake at the window (收件, 受理, 一次性告知补正, 不予受理).
+"""Writes to cases: intake at the window (收件, 受理, 一次性告知补正, 不予受理) and the clock (挂起, 恢复).
 
 Every state change goes through ``TRANSITIONS`` and is checked against the locked row, so two
 clerks acting on the same case at once cannot both succeed from the same state.
@@ -12,12 +12,21 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
 from quanban.accounts.roles import Perm
 from quanban.accounts.selectors import require_perm
-from quanban.cases.models import Case, CaseMaterial, CaseNumberCounter, Channel
+from quanban.cases import clock as case_clock
+from quanban.cases.models import (
+    CardLevel,
+    Case,
+    CaseMaterial,
+    CaseNumberCounter,
+    CaseSuspension,
+    Channel,
+)
 from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion
 from quanban.catalogue.selectors import material_list_for_answers
@@ -49,8 +58,14 @@ _AUDIT_FIELDS = (
     "first_responder",
     "window",
     "answers",
+    "legal_due",
+    "promised_due",
+    "warn_on",
+    "card_level",
     "version",
 )
+
+_CLOCK_FIELDS = ("legal_due", "promised_due", "warn_on", "card_level")
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -126,6 +141,37 @@ def _tick(case: Case, material_ids: Iterable[int]) -> list[int]:
         )
     CaseMaterial.objects.filter(case=case, material_id__in=wanted).update(received=True)
     return sorted(wanted)
+
+
+def _recompute_clock(case: Case, *, today: dt.date) -> None:
+    """Set the case's legal and promised due dates, warn date and card level (not saved).
+
+    The clock starts on the local day of acceptance and skips every working day its suspensions
+    cover (quanban.cases.clock). The warning time counts on the promised limit, and so does red:
+    the promise is what the window answers for. Call only when no suspension is running (at
+    acceptance, and once one has ended): while one runs the dates are unknown, so the case keeps
+    the ones it had.
+    """
+    assert case.accepted_at is not None
+    start = timezone.localdate(case.accepted_at)
+    version = case.item_version
+    suspensions = [
+        case_clock.Suspension(start=s.started_on, end=s.ended_on, reason=s.reason)
+        for s in CaseSuspension.objects.filter(case=case).order_by("started_on", "pk")
+    ]
+    case.legal_due = case_clock.due_date(start, version.legal_limit_days, suspensions)
+    case.promised_due = case_clock.due_date(start, version.promised_limit_days, suspensions)
+    case.warn_on = case_clock.warn_date(start, version.promised_limit_days, suspensions)
+    if case_clock.is_red(today, case.promised_due):
+        case.card_level = CardLevel.RED
+    elif case_clock.is_yellow(today, case.warn_on, case.promised_due):
+        case.card_level = CardLevel.YELLOW
+    else:
+        case.card_level = CardLevel.NONE
+
+
+def _open_suspension(case: Case) -> CaseSuspension | None:
+    return CaseSuspension.objects.filter(case=case, ended_on__isnull=True).first()
 
 
 # --- Numbers ----------------------------------------------------------------------------------
@@ -239,7 +285,14 @@ def case_accept(*, user: User, case: Case, received_material_ids: Iterable[int] 
         locked.state = target
         locked.accepted_at = now
         locked.accepted_by = user
-        _save(locked, now=now, fields=("number", "state", "accepted_at", "accepted_by"))
+        # A year the calendar does not cover refuses the acceptance (CalendarNotCovered, rolled
+        # back): a case is never accepted without its due dates.
+        _recompute_clock(locked, today=clock.today())
+        _save(
+            locked,
+            now=now,
+            fields=("number", "state", "accepted_at", "accepted_by", *_CLOCK_FIELDS),
+        )
         _audit("accept", locked, before, received_materials=ticked)
     return locked
 
@@ -327,5 +380,91 @@ def case_refuse(*, user: User, case: Case, reason: str, legal_basis: str, guidan
             reason=reason,
             legal_basis=legal_basis,
             guidance=guidance,
+        )
+    return locked
+
+
+# --- Clock ------------------------------------------------------------------------------------
+
+
+def case_suspend(*, user: User, case: Case, kind: str, reason: str) -> CaseSuspension:
+    """Stop an accepted case's clock from today (挂起: 补正, 现场核查, 技术审查, 专家评审, 听证).
+
+    Today's working day already does not count. The due dates keep their last values while the
+    suspension runs (their new values are not known until it ends) and are recomputed by
+    :func:`case_resume`. A case has at most one running suspension.
+    """
+    require_perm(user, Perm.BUSINESS_WRITE)
+    if kind not in CaseSuspension.Kind.values:
+        raise ValidationFailed(
+            _("未知的挂起类型：%(kind)s") % {"kind": kind},
+            code="suspension_kind_unknown",
+            field="kind",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(
+            _("挂起必须写明理由。"), code="suspension_reason_required", field="reason"
+        )
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.state != State.ACCEPTED:
+            raise Conflict(
+                _("办件当前为“%(state)s”，只有已受理的办件可以挂起。")
+                % {"state": locked.get_state_display()},
+                code="case_state",
+                extra={"state": locked.state, "action": "suspend"},
+            )
+        if _open_suspension(locked) is not None:
+            raise Conflict(_("办件已挂起，请先恢复。"), code="case_already_suspended")
+        before = snapshot(locked, _AUDIT_FIELDS)
+        now = clock.now()
+        suspension = CaseSuspension.objects.create(
+            case=locked,
+            kind=kind,
+            reason=reason,
+            started_on=clock.today(),
+            started_by=user,
+            created_at=now,
+        )
+        _save(locked, now=now, fields=())
+        _audit(
+            "suspend",
+            locked,
+            before,
+            suspension=suspension.pk,
+            kind=kind,
+            reason=reason,
+            started_on=suspension.started_on.isoformat(),
+        )
+    return suspension
+
+
+def case_resume(*, user: User, case: Case) -> Case:
+    """End the case's running suspension today and move its due dates (恢复计时).
+
+    Today is the suspension's last day (it does not count either); the clock runs again on the
+    next working day. The dates are recomputed from all of the case's suspensions.
+    """
+    require_perm(user, Perm.BUSINESS_WRITE)
+    with transaction.atomic():
+        locked = _lock(case)
+        suspension = _open_suspension(locked)
+        if suspension is None:
+            raise Conflict(_("办件未挂起，无需恢复。"), code="case_not_suspended")
+        before = snapshot(locked, _AUDIT_FIELDS)
+        now = clock.now()
+        today = clock.today()
+        suspension.ended_on = today
+        suspension.ended_by = user
+        suspension.save(update_fields=["ended_on", "ended_by"])
+        _recompute_clock(locked, today=today)
+        _save(locked, now=now, fields=_CLOCK_FIELDS)
+        _audit(
+            "resume",
+            locked,
+            before,
+            suspension=suspension.pk,
+            ended_on=today.isoformat(),
         )
     return locked
