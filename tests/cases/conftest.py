@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 
 from quanban.accounts import services as accounts
 from quanban.catalogue import services as catalogue
 from tests import factories
 from tests.catalogue import helpers
+
+
+@pytest.fixture(autouse=True)
+def _a_covered_day():
+    """Cases accepted in these tests fall on a day the seeded calendar covers, whatever today is.
+
+    Acceptance computes due dates in working days; a year the calendar does not know is refused
+    (by design), so tests must not depend on the real date. Tests that travel elsewhere nest.
+    """
+    with time_machine.travel(dt.datetime(2026, 6, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        yield
 
 
 @pytest.fixture
