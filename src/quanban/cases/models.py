@@ -41,15 +41,40 @@ class Case(models.Model):
     class State(models.TextChoices):
         RECEIVED = "received", _("收件")
         PENDING_SUPPLEMENT = "pending_supplement", _("补齐补正")
-        ACCEPTED = "accepted", _("受理")
+        ACCEPTED = "accepted", _("在办")
         REFUSED = "refused", _("不予受理")
+        # Decided (approved, partly approved or rejected); the result is still to be handed over.
+        DECIDED = "decided", _("已决定待出件")
+        FINISHED = "finished", _("办结")
+        TERMINATED = "terminated", _("终止")
+        # A 告知承诺 approval revoked because the commitment was found false.
+        REVOKED = "revoked", _("撤销")
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("准予许可")
+        PARTIAL = "partial", _("部分准予")
+        REJECT = "reject", _("不予许可")
+
+    class Termination(models.TextChoices):
+        WITHDRAWN = "withdrawn", _("申请人撤回")
+        DEFERRAL_LAPSED = "deferral_lapsed", _("容缺材料逾期未补")
+        FALSE_COMMITMENT = "false_commitment", _("虚假承诺")
+
+    class Delivery(models.TextChoices):
+        WINDOW = "window", _("窗口领取")
+        POST = "post", _("邮寄送达")
+        ELECTRONIC = "electronic", _("电子送达")
 
     # The state codes of the national exchange data (STANDARDS.md).
     NATIONAL_STATE_CODES: dict[str, str] = {
         "received": "02",
-        "accepted": "05",
+        "accepted": "12",
         "pending_supplement": "06",
         "refused": "07",
+        "decided": "12",
+        "finished": "10",
+        "terminated": "10",
+        "revoked": "10",
     }
 
     # Null until acceptance gives it; unique once given.
@@ -119,6 +144,76 @@ class Case(models.Model):
     card_level = models.CharField(
         _("亮灯"), max_length=6, choices=CardLevel.choices, default=CardLevel.NONE
     )
+    # What the applicant declared on the application form (the instant rules read it).
+    form_data = models.JSONField(_("申请表内容"), default=dict, blank=True)
+    # The process definition (quanban.cases.process), copied from the item version at acceptance.
+    process = models.JSONField(_("办理流程"), default=dict, blank=True)
+    current_step = models.CharField(_("当前环节"), max_length=40, blank=True)
+    # 分转中枢: the lead department and office, and the rule that chose them.
+    lead_department = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("主办部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lead_office = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("主办处(科)室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    routing_rule = models.ForeignKey(
+        "RoutingRule", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    routing_note = models.CharField(_("分办依据"), max_length=200, blank=True)
+    # 即办: accepted, decided and handed over at the window in one sitting.
+    on_the_spot = models.BooleanField(_("即办"), default=False)
+    # 容缺受理: the last day by which the deferred materials are promised, and whether it passed
+    # with something still owed (set by quanban.cases.services.case_flag_lapsed_deferrals).
+    deferral_due = models.DateField(_("容缺材料补交期限"), null=True, blank=True)
+    deferral_lapsed = models.BooleanField(_("容缺材料逾期"), default=False)
+    # 告知承诺: the commitment text the applicant signed, as it was, and when.
+    commitment_text = models.TextField(_("承诺书内容"), blank=True)
+    commitment_signed_at = models.DateTimeField(_("承诺时间"), null=True, blank=True)
+    # 秒批: the rule set version, inputs and rule that fired (quanban.cases.rules.RuleOutcome).
+    instant_outcome = models.JSONField(_("秒批结果"), default=dict, blank=True)
+    decision = models.CharField(_("审批决定"), max_length=8, choices=Decision.choices, blank=True)
+    decision_text = models.TextField(_("决定内容"), blank=True)
+    decision_reason = models.TextField(_("决定理由"), blank=True)
+    decision_legal_basis = models.TextField(_("决定依据"), blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    # Null when no person decided (秒批, 告知承诺 at once).
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    termination = models.CharField(
+        _("终止原因"), max_length=16, choices=Termination.choices, blank=True
+    )
+    termination_note = models.TextField(_("终止说明"), blank=True)
+    terminated_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revocation_reason = models.TextField(_("撤销理由"), blank=True)
+    # 一口出: how and when the result left, and when the applicant had it.
+    delivery = models.CharField(_("送达方式"), max_length=10, choices=Delivery.choices, blank=True)
+    tracking_number = models.CharField(_("邮件号"), max_length=40, blank=True)
+    issued_at = models.DateTimeField(_("出件时间"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The account that submitted online (null for a window case), for the applicant's own view.
+    submitted_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="submitted_cases",
+    )
     # Optimistic locking: every change adds one; a stale edit is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
@@ -132,6 +227,10 @@ class Case(models.Model):
             # "Everything yellow (or red) by date" and "everything due by a date" are indexed.
             models.Index(fields=["card_level", "warn_on"], name="case_card_level_warn_on"),
             models.Index(fields=["promised_due"], name="case_promised_due"),
+            models.Index(
+                fields=["lead_department", "state", "card_level"], name="case_dept_state_card"
+            ),
+            models.Index(fields=["submitted_by", "-received_at"], name="case_submitted_by"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -144,6 +243,10 @@ class Case(models.Model):
                 # Only the states before acceptance (and a refusal) go without a number.
                 condition=Q(state__in=["received", "pending_supplement", "refused"])
                 | Q(number__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="case_decided_has_decision",
+                condition=~Q(state__in=["decided", "finished", "revoked"]) | ~Q(decision=""),
             ),
         ]
 
@@ -206,9 +309,22 @@ class CaseSuspension(models.Model):
 class CaseMaterial(models.Model):
     """One material of the applicant's own list, and whether the window has it."""
 
+    class Source(models.TextChoices):
+        PAPER = "paper", _("窗口收取")
+        UPLOADED = "uploaded", _("网上上传")
+        REUSED = "reused", _("复用历史材料")
+        FETCHED = "fetched", _("共享获取")
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
     received = models.BooleanField(_("已收取"), default=False)
+    received_at = models.DateTimeField(_("收取时间"), null=True, blank=True)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices, blank=True)
+    # Where a reused or fetched material came from (e.g. the earlier case's number).
+    source_ref = models.CharField(_("来源说明"), max_length=200, blank=True)
+    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/", blank=True)
+    # 容缺后补: the day the applicant promised to hand it in (null: not deferred).
+    deferred_until = models.DateField(_("承诺补交日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("办件材料")
@@ -249,3 +365,181 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class CaseExtension(models.Model):
+    """延长审批: more working days, decided by an approver with a reason (a clock event, kept)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="extensions")
+    days = models.PositiveSmallIntegerField(_("延长工作日"))
+    reason = models.TextField(_("延长理由"))
+    decided_on = models.DateField(_("决定日期"))
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("延长审批")
+        verbose_name_plural = _("延长审批")
+        ordering = ["case_id", "decided_on", "pk"]
+        constraints = [
+            models.CheckConstraint(name="case_extension_positive", condition=Q(days__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: +{self.days}"
+
+
+class RoutingRule(models.Model):
+    """分转中枢: which department and office lead an item's cases from an area.
+
+    The most specific rule wins: one naming the item and an area over one naming the item only,
+    over one naming an area of the department only; then the higher ``priority``. Without a rule
+    the item's implementing department leads, with its first office.
+    """
+
+    item = models.ForeignKey(
+        "catalogue.ServiceItem",
+        verbose_name=_("事项"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+    )
+    # A district (or any unit) whose cases the rule takes: the case's window or applicant's area.
+    area = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        OrgUnit, verbose_name=_("主办部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    office = models.ForeignKey(
+        OrgUnit, verbose_name=_("主办处(科)室"), on_delete=models.PROTECT, related_name="+"
+    )
+    priority = models.SmallIntegerField(_("优先级"), default=0)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("分办规则")
+        verbose_name_plural = _("分办规则")
+        ordering = ["-priority", "pk"]
+
+    def __str__(self) -> str:
+        return self.note or f"{self.department_id}/{self.office_id}"
+
+
+class Task(models.Model):
+    """One person's (or one department's) piece of work on a case, at one step of its process.
+
+    Open tasks wait in inboxes (the person's, the office's, the department's); one person at a
+    time claims a task. Its clock is the step's share of the case's promised limit.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待办")
+        DONE = "done", _("已办")
+        CANCELLED = "cancelled", _("已取消")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="tasks")
+    step = models.CharField(_("环节"), max_length=40)
+    kind = models.CharField(_("环节类型"), max_length=20)
+    name = models.CharField(_("环节名称"), max_length=60)
+    department = models.ForeignKey(
+        OrgUnit, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    office = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("处(科)室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    role = models.CharField(_("办理角色"), max_length=24)
+    assignee = models.ForeignKey(
+        User,
+        verbose_name=_("办理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    claimed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
+    opened_at = models.DateTimeField(_("到达时间"))
+    opened_on = models.DateField()
+    warn_on = models.DateField(_("预警日期"), null=True, blank=True)
+    due_on = models.DateField(_("到期日期"), null=True, blank=True)
+    # The working days the step has (its share of the promised limit), from which due_on comes.
+    limit_days = models.PositiveSmallIntegerField(_("环节时限(工作日)"), default=0)
+    card_level = models.CharField(
+        _("亮灯"), max_length=6, choices=CardLevel.choices, default=CardLevel.NONE
+    )
+    completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(_("办理结果"), max_length=20, blank=True)
+    opinion = models.TextField(_("办理意见"), blank=True)
+    # Step-specific record: a meeting's date, attendees and decision; an inspection's findings.
+    data = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("办理任务")
+        verbose_name_plural = _("办理任务")
+        ordering = ["due_on", "opened_at", "pk"]
+        indexes = [
+            # Inboxes by urgency: department, office and person.
+            models.Index(fields=["department", "state", "due_on"], name="task_dept_inbox"),
+            models.Index(fields=["office", "state", "due_on"], name="task_office_inbox"),
+            models.Index(fields=["assignee", "state", "due_on"], name="task_assignee_inbox"),
+            # "Everything yellow in my department" and the sweeps.
+            models.Index(fields=["department", "state", "card_level"], name="task_dept_card"),
+            models.Index(fields=["state", "warn_on"], name="task_state_warn_on"),
+            models.Index(fields=["case", "state"], name="task_case_state"),
+        ]
+        constraints = [
+            # One task a department per step of a case: a join can never open a step twice.
+            models.UniqueConstraint(
+                fields=["case", "step", "department"], name="task_one_per_step_department"
+            ),
+            models.CheckConstraint(
+                name="task_done_is_completed",
+                condition=~Q(state="done") | Q(completed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.step}@{self.department_id}"
+
+
+class CreditRecord(models.Model):
+    """A record against an applicant's credit (a false 告知承诺), for the data-sharing work."""
+
+    class Kind(models.TextChoices):
+        FALSE_COMMITMENT = "false_commitment", _("虚假承诺")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="credit_records")
+    person = models.ForeignKey(
+        NaturalPerson, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entity = models.ForeignKey(
+        LegalEntity, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    finding = models.TextField(_("核查结论"))
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("信用记录")
+        verbose_name_plural = _("信用记录")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.kind}"

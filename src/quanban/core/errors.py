@@ -53,3 +53,10 @@ class PermissionDenied(ApplicationError):
 class Conflict(ApplicationError):
     code = "conflict"
     status = 409
+
+
+class StaleEdit(ApplicationError):
+    """The thing changed since the caller read it (their version is old); nothing was written."""
+
+    code = "stale"
+    status = 412

@@ -1,0 +1,167 @@
+"""What every case service shares: the transition table, locking, saving, auditing, the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quanban.cases import clock as case_clock
+from quanban.cases.models import CardLevel, Case, CaseExtension, CaseSuspension, Channel
+from quanban.catalogue import codes
+from quanban.core.audit import audit_record, snapshot
+from quanban.core.errors import Conflict, StaleEdit
+
+State = Case.State
+
+# action → (states it may start from, state it leads to). The one place transitions are defined.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "accept": (frozenset({State.RECEIVED, State.PENDING_SUPPLEMENT}), State.ACCEPTED),
+    # One notice per case: a second request would be a second notice (一次性告知).
+    "request_supplement": (frozenset({State.RECEIVED}), State.PENDING_SUPPLEMENT),
+    "refuse": (frozenset({State.RECEIVED, State.PENDING_SUPPLEMENT}), State.REFUSED),
+    "decide": (frozenset({State.ACCEPTED}), State.DECIDED),
+    # 一口出: the result (or the notice of rejection) is handed over; the case is finished.
+    "issue": (frozenset({State.DECIDED}), State.FINISHED),
+    # Withdrawn, 容缺 materials not supplied in time, or a false commitment found before issue.
+    "terminate": (
+        frozenset({State.RECEIVED, State.PENDING_SUPPLEMENT, State.ACCEPTED, State.DECIDED}),
+        State.TERMINATED,
+    ),
+    # A 告知承诺 approval whose commitment an inspection found false.
+    "revoke": (frozenset({State.DECIDED, State.FINISHED}), State.REVOKED),
+}
+
+# Materials a case cannot be accepted without. A 容缺后补 material is still owed: leaving it out
+# is 容缺受理 (with the applicant's commitment), never a plain acceptance.
+REQUIRED_NECESSITIES = frozenset({codes.Necessity.REQUIRED, codes.Necessity.DEFERRABLE})
+
+AUDIT_FIELDS = (
+    "number",
+    "item_version",
+    "person",
+    "entity",
+    "channel",
+    "state",
+    "first_responder",
+    "window",
+    "answers",
+    "lead_department",
+    "lead_office",
+    "current_step",
+    "legal_due",
+    "promised_due",
+    "warn_on",
+    "card_level",
+    "deferral_due",
+    "deferral_lapsed",
+    "decision",
+    "termination",
+    "delivery",
+    "tracking_number",
+    "version",
+)
+
+ONLINE_CHANNELS = frozenset({Channel.PC, Channel.MOBILE, Channel.ONLINE_ONE_WINDOW})
+
+CLOCK_FIELDS = ("legal_due", "promised_due", "warn_on", "card_level")
+
+
+def lock(case: Case, *, expected_version: int | None = None) -> Case:
+    """The case row, locked and re-read: the state seen is the state written against.
+
+    With ``expected_version`` (what the caller last saw), a case changed since is a stale edit.
+    """
+    locked = Case.objects.select_for_update().select_related("item_version").get(pk=case.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleEdit(
+            _("办件已被他人修改（您看到的是第 %(seen)d 版，现为第 %(now)d 版），请刷新后重试。")
+            % {"seen": expected_version, "now": locked.version},
+            extra={"current_version": locked.version},
+        )
+    return locked
+
+
+def require_transition(case: Case, action: str) -> str:
+    sources, target = TRANSITIONS[action]
+    if case.state not in sources:
+        raise Conflict(
+            _("办件当前为“%(state)s”，不能执行此操作。") % {"state": case.get_state_display()},
+            code="case_state",
+            extra={"state": case.state, "action": action},
+        )
+    return target
+
+
+def save(case: Case, *, now: dt.datetime, fields: Iterable[str], bump: bool = True) -> None:
+    """Save the fields; ``bump`` adds one to the version (once per change a person makes, so
+    the follow-on writes of the same service — routing, opening the next step — pass False)."""
+    if bump:
+        case.version += 1
+    case.updated_at = now
+    case.save(update_fields=[*dict.fromkeys(fields), "version", "updated_at"])
+
+
+def audit(action: str, case: Case, before: Mapping[str, Any] | None, **changes: Any) -> None:
+    audit_record(
+        action=f"case.{action}",
+        obj=case,
+        before=before,
+        after=snapshot(case, AUDIT_FIELDS),
+        changes=changes or None,
+    )
+
+
+def case_snapshot(case: Case) -> dict[str, Any]:
+    return snapshot(case, AUDIT_FIELDS)
+
+
+def suspensions_of(case: Case) -> list[case_clock.Suspension]:
+    return [
+        case_clock.Suspension(start=s.started_on, end=s.ended_on, reason=s.reason)
+        for s in CaseSuspension.objects.filter(case=case).order_by("started_on", "pk")
+    ]
+
+
+def extensions_of(case: Case) -> list[case_clock.Extension]:
+    return [
+        case_clock.Extension(days=e.days, reason=e.reason, decided_on=e.decided_on)
+        for e in CaseExtension.objects.filter(case=case).order_by("decided_on", "pk")
+    ]
+
+
+def card_for(today: dt.date, warn: dt.date | None, due: dt.date | None) -> str:
+    if case_clock.is_red(today, due):
+        return CardLevel.RED
+    if case_clock.is_yellow(today, warn, due):
+        return CardLevel.YELLOW
+    return CardLevel.NONE
+
+
+def recompute_clock(case: Case, *, today: dt.date) -> None:
+    """Set the case's legal and promised due dates, warn date and card level (not saved).
+
+    The clock starts on the local day of acceptance and skips every working day its suspensions
+    cover (quanban.cases.clock); extensions (延长审批) add to both limits. The warning time counts
+    on the promised limit, and so does red: the promise is what the window answers for. Call only
+    when no suspension is running (at acceptance, and once one has ended): while one runs the
+    dates are unknown, so the case keeps the ones it had.
+    """
+    assert case.accepted_at is not None
+    start = timezone.localdate(case.accepted_at)
+    version = case.item_version
+    suspensions = suspensions_of(case)
+    extensions = extensions_of(case)
+    case.legal_due = case_clock.due_date(start, version.legal_limit_days, suspensions, extensions)
+    case.promised_due = case_clock.due_date(
+        start, version.promised_limit_days, suspensions, extensions
+    )
+    case.warn_on = case_clock.warn_date(start, version.promised_limit_days, suspensions, extensions)
+    case.card_level = card_for(today, case.warn_on, case.promised_due)
+
+
+def open_suspension(case: Case) -> CaseSuspension | None:
+    return CaseSuspension.objects.filter(case=case, ended_on__isnull=True).first()

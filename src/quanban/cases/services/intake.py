@@ -1,0 +1,577 @@
+"""Intake at the window and online: 收件, 受理 (with 容缺 and 告知承诺), 一次性告知补正, 不予受理.
+
+Every state change goes through ``TRANSITIONS`` (services._common) and is checked against the
+locked row, so two clerks acting on the same case at once cannot both succeed from the same state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
+from quanban.accounts.roles import Perm
+from quanban.accounts.selectors import require_perm
+from quanban.cases.models import Case, CaseMaterial, CaseNumberCounter, Channel
+from quanban.cases.services import runtime
+from quanban.cases.services._common import (
+    CLOCK_FIELDS,
+    ONLINE_CHANNELS,
+    REQUIRED_NECESSITIES,
+    State,
+    audit,
+    case_snapshot,
+    lock,
+    recompute_clock,
+    require_transition,
+    save,
+)
+from quanban.catalogue import codes
+from quanban.catalogue.models import ItemVersion
+from quanban.catalogue.selectors import material_list_for_answers
+from quanban.core import clock
+from quanban.core.errors import Conflict, ValidationFailed
+
+MAX_FORM_FIELDS = 100
+
+# --- Materials --------------------------------------------------------------------------------
+
+
+def _missing(case: Case) -> list[dict[str, Any]]:
+    """Every material the case still owes before it can be accepted, in material order."""
+    rows = (
+        CaseMaterial.objects.filter(
+            case=case, received=False, material__necessity__in=REQUIRED_NECESSITIES
+        )
+        .filter(deferred_until__isnull=True)
+        .select_related("material")
+        .order_by("material__seq")
+    )
+    return [
+        {
+            "material_id": row.material_id,
+            "seq": row.material.seq,
+            "name": row.material.name,
+            "necessity": row.material.necessity,
+            "form": row.material.form,
+            "original_count": row.material.original_count,
+            "copy_count": row.material.copy_count,
+        }
+        for row in rows
+    ]
+
+
+def _tick(
+    case: Case,
+    material_ids: Iterable[int],
+    *,
+    source: str = CaseMaterial.Source.PAPER,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Mark materials of the case's own list received; refuse ids that are not on it."""
+    wanted = set(material_ids)
+    if not wanted:
+        return []
+    own = set(CaseMaterial.objects.filter(case=case).values_list("material_id", flat=True))
+    foreign = sorted(wanted - own)
+    if foreign:
+        raise ValidationFailed(
+            _("材料不在该申请人的材料清单中：%(ids)s") % {"ids": ", ".join(map(str, foreign))},
+            code="material_not_in_list",
+            field="received_material_ids",
+        )
+    CaseMaterial.objects.filter(case=case, material_id__in=wanted, received=False).update(
+        received=True, received_at=now or clock.now(), source=source
+    )
+    return sorted(wanted)
+
+
+def _defer(case: Case, deferred: Mapping[int, dt.date], *, today: dt.date) -> None:
+    """容缺受理: mark owed materials as deferred to the applicant's promised dates (not saved to
+    the case: the caller checks the dates against the promised limit once it is known)."""
+    if not deferred:
+        return
+    rows = {
+        row.material_id: row
+        for row in CaseMaterial.objects.filter(
+            case=case, material_id__in=list(deferred)
+        ).select_related("material")
+    }
+    for material_id, promised in sorted(deferred.items()):
+        row = rows.get(material_id)
+        if row is None:
+            raise ValidationFailed(
+                _("材料不在该申请人的材料清单中：%(ids)s") % {"ids": material_id},
+                code="material_not_in_list",
+                field="deferred",
+            )
+        if row.material.necessity != codes.Necessity.DEFERRABLE:
+            raise ValidationFailed(
+                _("“%(name)s”不是容缺后补材料，不能容缺受理。") % {"name": row.material.name},
+                code="material_not_deferrable",
+                field="deferred",
+                extra={"material_id": material_id},
+            )
+        if row.received:
+            raise ValidationFailed(
+                _("“%(name)s”已经收取，无需容缺。") % {"name": row.material.name},
+                code="material_already_received",
+                field="deferred",
+                extra={"material_id": material_id},
+            )
+        if not isinstance(promised, dt.date) or promised < today:
+            raise ValidationFailed(
+                _("“%(name)s”的承诺补交日期不能早于今天。") % {"name": row.material.name},
+                code="deferral_date_past",
+                field="deferred",
+                extra={"material_id": material_id},
+            )
+        row.deferred_until = promised
+        row.save(update_fields=["deferred_until"])
+
+
+# --- Numbers ----------------------------------------------------------------------------------
+
+
+def case_number_next(*, day: dt.date | None = None) -> str:
+    """The next case number of the local day: ``<city code>-<YYYYMMDD>-<6-digit sequence>``.
+
+    Call inside the accepting transaction: the day's counter row stays locked until it commits, so
+    concurrent acceptances take consecutive numbers one after another, and a rolled-back one gives
+    its number back.
+    """
+    day = day or clock.today()
+    with transaction.atomic():
+        # Create the day's row without racing another first acceptance of the day, then lock it.
+        CaseNumberCounter.objects.bulk_create(
+            [CaseNumberCounter(day=day, last=0)], ignore_conflicts=True
+        )
+        counter = CaseNumberCounter.objects.select_for_update().get(day=day)
+        counter.last += 1
+        counter.save(update_fields=["last"])
+    return f"{settings.CITY_DIVISION_CODE}-{day:%Y%m%d}-{counter.last:06d}"
+
+
+# --- Intake -----------------------------------------------------------------------------------
+
+
+def _clean_form(form_data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The declared form fields: a flat object of short keys and plain values."""
+    form = dict(form_data or {})
+    if len(form) > MAX_FORM_FIELDS:
+        raise ValidationFailed(
+            _("申请表最多 %(n)d 项。") % {"n": MAX_FORM_FIELDS}, code="form_too_large", field="form"
+        )
+    for key, value in form.items():
+        if not isinstance(key, str) or not 0 < len(key) <= 40:
+            raise ValidationFailed(
+                _("申请表的项名应为 1 至 40 个字符。"), code="form_key_invalid", field="form"
+            )
+        plain = value is None or isinstance(value, bool | int | float)
+        if not plain and not (isinstance(value, str) and len(value) <= 500):
+            raise ValidationFailed(
+                _("申请表“%(key)s”的取值应为不超过 500 字的文字、数字或是否。") % {"key": key},
+                code="form_value_invalid",
+                field=f"form.{key}",
+            )
+    return form
+
+
+def _create(
+    *,
+    item_version: ItemVersion,
+    applicant: NaturalPerson | LegalEntity,
+    channel: str,
+    answers: Mapping[int, int],
+    form_data: Mapping[str, Any] | None,
+    first_responder: User | None,
+    submitted_by: User | None,
+    window: OrgUnit | None,
+) -> Case:
+    if channel not in Channel.values:
+        raise ValidationFailed(
+            _("未知的申报渠道：%(channel)s") % {"channel": channel},
+            code="channel_unknown",
+            field="channel",
+        )
+    if window is not None and window.kind != OrgUnit.Kind.WINDOW:
+        raise ValidationFailed(_("请选择一个窗口。"), code="window_invalid", field="window")
+    if not isinstance(applicant, NaturalPerson | LegalEntity):
+        raise ValidationFailed(_("请选择申请人。"), code="applicant_invalid", field="applicant")
+    clean_answers = {int(k): int(v) for k, v in answers.items()}
+    form = _clean_form(form_data)
+    # Read the state now, not from the caller's copy: it may have been retired meanwhile.
+    state = ItemVersion.objects.filter(pk=item_version.pk).values_list("state", flat=True)
+    if state.first() != ItemVersion.State.PUBLISHED:
+        raise Conflict(
+            _("事项“%(name)s”的该版本未发布或已停用，不能收件。") % {"name": item_version.name},
+            code="version_not_published",
+        )
+    materials = material_list_for_answers(item_version, clean_answers)
+    now = clock.now()
+    case = Case.objects.create(
+        item_version=item_version,
+        person=applicant if isinstance(applicant, NaturalPerson) else None,
+        entity=applicant if isinstance(applicant, LegalEntity) else None,
+        channel=channel,
+        state=State.RECEIVED,
+        first_responder=first_responder,
+        submitted_by=submitted_by,
+        window=window,
+        answers={str(k): v for k, v in sorted(clean_answers.items())},
+        form_data=form,
+        received_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    CaseMaterial.objects.bulk_create(CaseMaterial(case=case, material=m) for m in materials)
+    return case
+
+
+def case_receive(
+    *,
+    user: User,
+    item_version: ItemVersion,
+    applicant: NaturalPerson | LegalEntity,
+    channel: str,
+    answers: Mapping[int, int],
+    window: OrgUnit | None = None,
+    received_material_ids: Iterable[int] = (),
+    form_data: Mapping[str, Any] | None = None,
+) -> Case:
+    """Receive an application (收件) for any published item, whichever department implements it.
+
+    The case's materials are the applicant's own list (the item's situations answered); the ticked
+    ones are marked received. The receiving clerk becomes the first responder (首问负责).
+    """
+    require_perm(user, Perm.BUSINESS_WRITE)
+    with transaction.atomic():
+        case = _create(
+            item_version=item_version,
+            applicant=applicant,
+            channel=channel,
+            answers=answers,
+            form_data=form_data,
+            first_responder=user,
+            submitted_by=None,
+            window=window,
+        )
+        ticked = _tick(case, received_material_ids)
+        audit(
+            "receive",
+            case,
+            None,
+            materials=list(case.materials.values_list("material_id", flat=True)),
+            received_materials=ticked,
+        )
+    return case
+
+
+def case_submit_online(
+    *,
+    user: User,
+    item_version: ItemVersion,
+    answers: Mapping[int, int],
+    form_data: Mapping[str, Any] | None = None,
+    channel: str = Channel.PC,
+    files: Mapping[int, UploadedFile] | None = None,
+    reuse: Mapping[int, int] | None = None,
+    as_entity: bool = False,
+) -> Case:
+    """An applicant applies online (网上申报) for themselves or the company their account holds.
+
+    ``files`` uploads materials; ``reuse`` maps a material to one the applicant handed in on an
+    earlier case (its CaseMaterial id), recorded with where it came from. An item decided by
+    instant rules (秒批) whose materials are complete is accepted and decided inside this
+    transaction, with no person in the loop; everything else waits for a clerk of the online
+    window (网上预审) to accept it, as at a window.
+    """
+    if user.kind != User.Kind.CITIZEN:
+        raise ValidationFailed(
+            _("网上申报须使用申请人账号。"), code="applicant_account_required", field="user"
+        )
+    applicant: NaturalPerson | LegalEntity | None = (
+        getattr(user, "entity", None) if as_entity else getattr(user, "person", None)
+    )
+    if applicant is None:
+        raise ValidationFailed(
+            _("请先完成实名登记，再网上申报。"), code="applicant_not_registered", field="user"
+        )
+    if channel not in ONLINE_CHANNELS:
+        raise ValidationFailed(
+            _("网上申报的渠道应为 PC 端、移动端或线上一窗。"),
+            code="channel_not_online",
+            field="channel",
+        )
+    with transaction.atomic():
+        case = _create(
+            item_version=item_version,
+            applicant=applicant,
+            channel=channel,
+            answers=answers,
+            form_data=form_data,
+            first_responder=None,
+            submitted_by=user,
+            window=None,
+        )
+        uploaded = _attach_files(case, files or {})
+        reused = _reuse(case, applicant, reuse or {})
+        audit(
+            "submit",
+            case,
+            None,
+            materials=list(case.materials.values_list("material_id", flat=True)),
+            uploaded=uploaded,
+            reused=reused,
+        )
+        process = item_version.process or {}
+        if process.get("kind") == codes.ProcessKind.INSTANT_RULE and not _missing(case):
+            locked = lock(case)
+            _accept_locked(locked, user=None, commitment=False, ticked=[])
+            case = locked
+    return case
+
+
+def _attach_files(case: Case, files: Mapping[int, UploadedFile]) -> list[int]:
+    rows = {row.material_id: row for row in CaseMaterial.objects.filter(case=case)}
+    for material_id in files:
+        if material_id not in rows:
+            raise ValidationFailed(
+                _("材料不在该申请人的材料清单中：%(ids)s") % {"ids": material_id},
+                code="material_not_in_list",
+                field="files",
+            )
+    now = clock.now()
+    for material_id, upload in sorted(files.items()):
+        row = rows[material_id]
+        row.file.save(upload.name or f"material-{material_id}", upload, save=False)
+        row.received = True
+        row.received_at = now
+        row.source = CaseMaterial.Source.UPLOADED
+        row.save(update_fields=["file", "received", "received_at", "source"])
+    return sorted(files)
+
+
+def _reuse(
+    case: Case, applicant: NaturalPerson | LegalEntity, reuse: Mapping[int, int]
+) -> list[int]:
+    """Take materials from the applicant's earlier cases (不得重复提交), recording their source."""
+    if not reuse:
+        return []
+    rows = {row.material_id: row for row in CaseMaterial.objects.filter(case=case)}
+    owner = (
+        {"case__person": applicant}
+        if isinstance(applicant, NaturalPerson)
+        else {"case__entity": applicant}
+    )
+    earlier = {
+        row.pk: row
+        for row in CaseMaterial.objects.filter(pk__in=list(reuse.values()), received=True, **owner)
+        .exclude(case=case)
+        .select_related("case", "material")
+    }
+    now = clock.now()
+    for material_id, earlier_id in sorted(reuse.items()):
+        row = rows.get(material_id)
+        source = earlier.get(earlier_id)
+        if row is None or source is None:
+            raise ValidationFailed(
+                _("不能复用该材料：它不在本次材料清单中，或不是您以前提交过的材料。"),
+                code="material_not_reusable",
+                field="reuse",
+                extra={"material_id": material_id},
+            )
+        row.file = source.file
+        row.received = True
+        row.received_at = now
+        row.source = CaseMaterial.Source.REUSED
+        row.source_ref = source.case.number or f"#{source.case_id}"
+        row.save(update_fields=["file", "received", "received_at", "source", "source_ref"])
+    return sorted(reuse)
+
+
+def case_accept(
+    *,
+    user: User,
+    case: Case,
+    received_material_ids: Iterable[int] = (),
+    deferred: Mapping[int, dt.date] | None = None,
+    commitment: bool = False,
+    expected_version: int | None = None,
+) -> Case:
+    """Accept (受理) a case whose owed materials are all received, and give it its number.
+
+    ``received_material_ids`` ticks materials handed in now (after a supplement notice).
+    ``deferred`` maps 容缺后补 materials the applicant will bring later to the date they promise
+    (容缺受理: not later than the promised due date). ``commitment`` records that the applicant
+    signed the item's 告知承诺书: the case is approved at once and an inspection follows. The
+    case then starts on its process: routed to its lead department and office, its first tasks
+    opened (or decided by the instant rules).
+    """
+    require_perm(user, Perm.BUSINESS_WRITE)
+    with transaction.atomic():
+        locked = lock(case, expected_version=expected_version)
+        require_transition(locked, "accept")
+        ticked = _tick(locked, received_material_ids)
+        _defer(locked, deferred or {}, today=clock.today())
+        _accept_locked(locked, user=user, commitment=commitment, ticked=ticked)
+    return locked
+
+
+def _accept_locked(locked: Case, *, user: User | None, commitment: bool, ticked: list[int]) -> None:
+    """Accept the locked case (its materials already ticked and deferred) and start its process.
+
+    ``user`` is None when nobody accepts by hand (an online submission decided by the rules).
+    """
+    before = case_snapshot(locked)
+    target = require_transition(locked, "accept")
+    missing = _missing(locked)
+    if missing:
+        raise ValidationFailed(
+            _("以下材料尚未收取，不能受理：%(names)s")
+            % {"names": "、".join(m["name"] for m in missing)},
+            code="materials_missing",
+            extra={"missing": missing},
+        )
+    version = locked.item_version
+    if commitment and not version.commitment_allowed:
+        raise ValidationFailed(
+            _("事项“%(name)s”未实行告知承诺制。") % {"name": version.name},
+            code="commitment_not_allowed",
+            field="commitment",
+        )
+    now = clock.now()
+    today = clock.today()
+    locked.number = case_number_next(day=today)
+    locked.state = target
+    locked.accepted_at = now
+    locked.accepted_by = user
+    # A year the calendar does not cover refuses the acceptance (CalendarNotCovered, rolled
+    # back): a case is never accepted without its due dates.
+    recompute_clock(locked, today=today)
+    fields = ["number", "state", "accepted_at", "accepted_by", *CLOCK_FIELDS]
+    promised = list(_deferred_of(locked).values())
+    if promised:
+        latest = max(promised)
+        assert locked.promised_due is not None
+        if latest > locked.promised_due:
+            raise ValidationFailed(
+                _("容缺材料的承诺补交日期不能晚于承诺办结日期 %(due)s。")
+                % {"due": locked.promised_due.isoformat()},
+                code="deferral_after_due",
+                field="deferred",
+            )
+        locked.deferral_due = latest
+        fields.append("deferral_due")
+    if commitment:
+        locked.commitment_text = version.commitment_text
+        locked.commitment_signed_at = now
+        fields += ["commitment_text", "commitment_signed_at"]
+    save(locked, now=now, fields=fields)
+    audit(
+        "accept",
+        locked,
+        before,
+        received_materials=ticked,
+        deferred={str(d): str(p) for d, p in _deferred_of(locked).items()},
+        commitment=commitment,
+    )
+    runtime.case_start(locked, user=user, commitment=commitment)
+
+
+def _deferred_of(case: Case) -> dict[int, dt.date]:
+    rows = CaseMaterial.objects.filter(case=case, deferred_until__isnull=False)
+    return {row.material_id: row.deferred_until for row in rows if row.deferred_until is not None}
+
+
+def case_request_supplement(*, user: User, case: Case) -> dict[str, Any]:
+    """Tell the applicant, once, everything still to supplement (一次性告知); returns the notice.
+
+    The notice names every missing material at once; the case waits in 补齐补正.
+    """
+    require_perm(user, Perm.BUSINESS_WRITE)
+    with transaction.atomic():
+        locked = lock(case)
+        target = require_transition(locked, "request_supplement")
+        missing = _missing(locked)
+        if not missing:
+            raise Conflict(
+                _("申请材料已齐全，无需补正，请直接受理。"),
+                code="nothing_missing",
+            )
+        before = case_snapshot(locked)
+        now = clock.now()
+        applicant = locked.applicant
+        notice: dict[str, Any] = {
+            "case_id": locked.pk,
+            "item_name": locked.item_version.name,
+            "applicant_name": applicant.name,
+            "received_at": locked.received_at.isoformat(),
+            "notified_at": now.isoformat(),
+            "notified_by": user.display_name or user.get_username(),
+            "missing": missing,
+        }
+        locked.state = target
+        locked.supplement_notice = notice
+        locked.supplement_requested_at = now
+        save(locked, now=now, fields=("state", "supplement_notice", "supplement_requested_at"))
+        audit("request_supplement", locked, before, missing=[m["material_id"] for m in missing])
+    return notice
+
+
+def case_refuse(*, user: User, case: Case, reason: str, legal_basis: str, guidance: str) -> Case:
+    """Refuse to accept (不予受理), with the reason, the legal basis and where to go instead.
+
+    The window has no veto (窗口无否决权): a refusal without all three is itself refused.
+    """
+    require_perm(user, Perm.BUSINESS_WRITE)
+    reason, legal_basis, guidance = reason.strip(), legal_basis.strip(), guidance.strip()
+    empty = [
+        name
+        for name, value in (
+            ("reason", reason),
+            ("legal_basis", legal_basis),
+            ("guidance", guidance),
+        )
+        if not value
+    ]
+    if empty:
+        raise ValidationFailed(
+            _("不予受理必须写明理由、法律依据和办理指引（到哪里、如何办理）。"),
+            code="refusal_incomplete",
+            field=empty[0],
+            extra={"fields": empty},
+        )
+    with transaction.atomic():
+        locked = lock(case)
+        target = require_transition(locked, "refuse")
+        before = case_snapshot(locked)
+        now = clock.now()
+        locked.state = target
+        locked.refused_at = now
+        locked.refused_reason = reason
+        locked.refused_legal_basis = legal_basis
+        locked.refused_guidance = guidance
+        fields = (
+            "state",
+            "refused_at",
+            "refused_reason",
+            "refused_legal_basis",
+            "refused_guidance",
+        )
+        save(locked, now=now, fields=fields)
+        audit(
+            "refuse",
+            locked,
+            before,
+            reason=reason,
+            legal_basis=legal_basis,
+            guidance=guidance,
+        )
+    return locked
