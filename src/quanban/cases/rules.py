@@ -99,11 +99,11 @@ def decision_table(
     """The JDM graph of one first-hit table: ``columns`` are (id, Chinese name, input expression).
 
     A convenience for rule sets written in code (the demo, tests); a graph saved by the GoRules
-    editor in the same shape is just as good.
+    editor in the same shape is just as good. Labels are content, stored as written (Chinese).
     """
     outputs = [
         {"id": field, "name": label, "field": field, "type": "expression"}
-        for field, label in zip(OUTPUT_FIELDS, (_("决定"), _("理由"), _("规则")), strict=True)
+        for field, label in zip(OUTPUT_FIELDS, ("决定", "理由", "规则"), strict=True)
     ]
     rows = []
     for rule in rules:
@@ -130,7 +130,7 @@ def decision_table(
     return {
         "contentType": CONTENT_TYPE,
         "nodes": [
-            {"id": "input", "type": "inputNode", "name": _("申请"), "position": position},
+            {"id": "input", "type": "inputNode", "name": "申请", "position": position},
             {
                 "id": "table",
                 "type": "decisionTableNode",
@@ -138,7 +138,7 @@ def decision_table(
                 "position": position,
                 "content": table,
             },
-            {"id": "output", "type": "outputNode", "name": _("结果"), "position": position},
+            {"id": "output", "type": "outputNode", "name": "结果", "position": position},
         ],
         "edges": [
             {"id": "input-table", "sourceId": "input", "targetId": "table", "type": "edge"},

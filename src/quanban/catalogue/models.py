@@ -283,3 +283,36 @@ class SituationOption(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class InstantRuleSet(models.Model):
+    """One version of a rule set for instant approval (秒批): a zen-engine decision table (JDM).
+
+    Rule sets are immutable: a change is a new ``number`` under the same ``key``. An item version
+    with an instant-rule process names the key; publishing pins the latest number
+    (``process["instant_rule_set_version"]``), so a case is decided by the rules its version was
+    published with. The content's shape and the case-side evaluation are in ``quanban.cases.rules``
+    (docs/instant-rules.md).
+    """
+
+    # The unique (key, number) constraint indexes the key; no second index.
+    key = models.SlugField(_("规则集标识"), max_length=100, db_index=False)
+    number = models.PositiveIntegerField(_("版本号"))
+    name = models.CharField(_("规则集名称"), max_length=200)
+    content = models.JSONField(_("决策表（JDM）"))
+    created_at = models.DateTimeField(_("创建时间"))
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("秒批规则集")
+        verbose_name_plural = _("秒批规则集")
+        ordering = ["key", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "number"], name="rule_set_number_unique"),
+            models.CheckConstraint(name="rule_set_number_positive", condition=Q(number__gte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.number}"
