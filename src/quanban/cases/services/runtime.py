@@ -209,7 +209,7 @@ def _advance(case: Case, *, after: str, now: dt.datetime, today: dt.date) -> Non
 
 def _instant(case: Case, step: Mapping[str, Any], *, now: dt.datetime) -> bool:
     """秒批: let the item's published rules decide; False when they cannot (a person will)."""
-    from quanban.cases import rules  # type: ignore[attr-defined]  # imported when first needed
+    from quanban.cases import rules  # imported when first needed
 
     process = case.item_version.process or {}
     outcome = rules.rule_outcome(

@@ -1,0 +1,434 @@
+"""Reads of cases and tasks, with their access rules: inboxes, the case page, the applicant's view.
+
+Staff see a case when one of their role scopes is a unit the case is handled in (its lead
+department or office, a department or office with a task on it, or the hall whose window
+received it) or when they received it themselves (首问负责). Applicants see their own cases only:
+those they submitted, or whose applicant is the person or company their account holds. Anyone
+else gets "not found", never "forbidden" (a case number says nothing about whether it exists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quanban.accounts.models import OrgUnit, RoleAssignment, User
+from quanban.accounts.roles import ADMIN_ROLES, Role
+from quanban.cases import clock as case_clock
+from quanban.cases.models import CardLevel, Case, CaseMaterial, CaseSuspension, Task
+from quanban.core import clock
+from quanban.core.errors import NotFound, ValidationFailed
+from quanban.core.models import AuditRecord
+
+BUSINESS_ROLES = frozenset(
+    {
+        Role.WINDOW_CLERK,
+        Role.REVIEWER,
+        Role.APPROVER,
+        Role.OFFICE_HEAD,
+        Role.DEPARTMENT_HEAD,
+    }
+)
+INBOX_SCOPES = ("mine", "team")
+INBOX_ORDERS = ("urgency", "opened", "-opened")
+MAX_PAGE = 200
+_CARD_RANK = When_(
+    When(card_level=CardLevel.RED, then=Value(0)),
+    When(card_level=CardLevel.YELLOW, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def work_unit_ids(user: User) -> list[int]:
+    """The units the user works in: the scopes of their business roles (departments, offices,
+    halls) and everything under them."""
+    if not user.is_authenticated:
+        return []
+    paths = list(
+        RoleAssignment.objects.filter(user=user, role__in=sorted(BUSINESS_ROLES))
+        .exclude(role__in=sorted(ADMIN_ROLES))
+        .values_list("org_unit__path", flat=True)
+    )
+    if not paths:
+        return []
+    # A scope covers its unit and everything under it (the organisation tree is small).
+    under = Q()
+    for path in paths:
+        under |= Q(path__startswith=path)
+    return list(OrgUnit.objects.filter(under).values_list("pk", flat=True))
+
+
+# --- Inboxes ----------------------------------------------------------------------------------
+
+
+def task_inbox(
+    *,
+    user: User,
+    scope: str = "mine",
+    card: str = "",
+    kind: str = "",
+    order: str = "urgency",
+    limit: int = 50,
+    offset: int = 0,
+) -> QuerySet[Task]:
+    """Open tasks: ``mine`` (claimed by the user) or ``team`` (every open task of the user's
+    departments, offices and halls), most urgent first: red, yellow, then by due date."""
+    if scope not in INBOX_SCOPES:
+        raise ValidationFailed(
+            _("待办范围应为 mine 或 team。"), code="inbox_scope_invalid", field="scope"
+        )
+    if card and card not in CardLevel.values:
+        raise ValidationFailed(_("亮灯筛选无效。"), code="card_invalid", field="card")
+    if order not in INBOX_ORDERS:
+        raise ValidationFailed(_("排序方式无效。"), code="order_invalid", field="order")
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ValidationFailed(
+            _("每页 1 至 %(n)d 条。") % {"n": MAX_PAGE}, code="page_invalid", field="limit"
+        )
+    tasks = Task.objects.filter(state=Task.State.OPEN)
+    if scope == "mine":
+        tasks = tasks.filter(assignee=user)
+    else:
+        units = work_unit_ids(user)
+        tasks = tasks.filter(Q(department_id__in=units) | Q(office_id__in=units))
+    if card:
+        tasks = tasks.filter(card_level=card)
+    if kind:
+        tasks = tasks.filter(kind=kind)
+    orderings: dict[str, list[Any]] = {
+        "urgency": [_CARD_RANK, "due_on", "opened_at", "pk"],
+        "opened": ["opened_at", "pk"],
+        "-opened": ["-opened_at", "-pk"],
+    }
+    ordering = orderings[order]
+    return tasks.select_related(
+        "case", "case__item_version", "department", "office", "assignee"
+    ).order_by(*ordering)[offset : offset + limit]
+
+
+def task_get_for_user(*, user: User, task_id: int) -> Task:
+    task = (
+        Task.objects.select_related("case", "department", "office", "assignee")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None or not _staff_may_see(user, task.case):
+        raise NotFound(_("找不到该任务。"), code="task_not_found")
+    return task
+
+
+# --- The case page (staff) ---------------------------------------------------------------------
+
+
+def _staff_may_see(user: User, case: Case) -> bool:
+    if not user.is_authenticated or user.kind != User.Kind.STAFF:
+        return False
+    if case.first_responder_id == user.pk:
+        return True
+    units = set(work_unit_ids(user))
+    if not units:
+        return False
+    seen = {case.lead_department_id, case.lead_office_id}
+    if case.window is not None:
+        seen.add(case.window.parent_id)
+    if units & seen:
+        return True
+    return (
+        Task.objects.filter(case=case)
+        .filter(Q(department_id__in=units) | Q(office_id__in=units))
+        .exists()
+    )
+
+
+def case_get_for_staff(*, user: User, case_id: int) -> Case:
+    case = (
+        Case.objects.select_related(
+            "item_version",
+            "item_version__item",
+            "person",
+            "entity",
+            "window",
+            "lead_department",
+            "lead_office",
+            "first_responder",
+        )
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or not _staff_may_see(user, case):
+        raise NotFound(_("找不到该办件。"), code="case_not_found")
+    return case
+
+
+def case_list_for_staff(
+    *, user: User, state: str = "", limit: int = 50, offset: int = 0
+) -> QuerySet[Case]:
+    """Cases handled in the user's units, or received by them, newest first."""
+    if state and state not in Case.State.values:
+        raise ValidationFailed(_("办件状态无效。"), code="state_invalid", field="state")
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ValidationFailed(
+            _("每页 1 至 %(n)d 条。") % {"n": MAX_PAGE}, code="page_invalid", field="limit"
+        )
+    units = work_unit_ids(user)
+    cases = Case.objects.filter(
+        Q(first_responder=user)
+        | Q(lead_department_id__in=units)
+        | Q(lead_office_id__in=units)
+        | Q(window__parent_id__in=units)
+    )
+    if state:
+        cases = cases.filter(state=state)
+    return cases.select_related("item_version", "person", "entity", "lead_department").order_by(
+        "-received_at", "-pk"
+    )[offset : offset + limit]
+
+
+def case_online_intake(*, user: User, limit: int = 50) -> QuerySet[Case]:
+    """Online submissions waiting for a clerk's acceptance (网上预审), oldest first."""
+    if not set(work_unit_ids(user)):
+        return Case.objects.none()
+    return (
+        Case.objects.filter(
+            state__in=[Case.State.RECEIVED, Case.State.PENDING_SUPPLEMENT],
+            first_responder__isnull=True,
+        )
+        .select_related("item_version", "person", "entity")
+        .order_by("received_at", "pk")[:limit]
+    )
+
+
+def case_tasks(case: Case) -> list[Task]:
+    return list(
+        Task.objects.filter(case=case)
+        .select_related("department", "office", "assignee", "completed_by")
+        .order_by("opened_at", "pk")
+    )
+
+
+def case_materials(case: Case) -> list[CaseMaterial]:
+    return list(
+        CaseMaterial.objects.filter(case=case).select_related("material").order_by("material__seq")
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    action: str
+    label: str
+    actor: str
+    detail: dict[str, Any]
+
+
+_ACTION_LABELS = {
+    "case.receive": "收件",
+    "case.submit": "网上申报",
+    "case.accept": "受理",
+    "case.route": "分办",
+    "case.request_supplement": "一次性告知补正",
+    "case.refuse": "不予受理",
+    "case.suspend": "挂起",
+    "case.resume": "恢复计时",
+    "case.extend": "延长审批",
+    "case.step_open": "进入环节",
+    "case.instant": "秒批",
+    "case.decide": "作出决定",
+    "case.issue": "出件",
+    "case.deliver": "送达",
+    "case.terminate": "终止",
+    "case.revoke": "撤销",
+    "case.supply_deferred": "补交容缺材料",
+    "case.deferral_lapsed": "容缺材料逾期",
+    "task.claim": "签收任务",
+    "task.release": "退回任务",
+    "task.complete": "办理任务",
+}
+# What an applicant is shown of the timeline (not who claimed what inside the departments).
+APPLICANT_ACTIONS = frozenset(
+    {
+        "case.receive",
+        "case.submit",
+        "case.accept",
+        "case.request_supplement",
+        "case.refuse",
+        "case.suspend",
+        "case.resume",
+        "case.extend",
+        "case.step_open",
+        "case.instant",
+        "case.decide",
+        "case.issue",
+        "case.deliver",
+        "case.terminate",
+        "case.revoke",
+        "case.supply_deferred",
+        "case.deferral_lapsed",
+    }
+)
+
+
+def case_timeline(case: Case, *, for_applicant: bool = False) -> list[TimelineEntry]:
+    """Every event of the case from the audit trail, oldest first."""
+    task_ids = [str(pk) for pk in Task.objects.filter(case=case).values_list("pk", flat=True)]
+    records = AuditRecord.objects.filter(
+        Q(object_type="cases.case", object_id=str(case.pk))
+        | Q(object_type="cases.task", object_id__in=task_ids)
+    ).order_by("seq")
+    entries = []
+    for record in records:
+        if for_applicant and record.action not in APPLICANT_ACTIONS:
+            continue
+        label = _ACTION_LABELS.get(record.action, record.action)
+        entries.append(
+            TimelineEntry(
+                at=record.at,
+                action=record.action,
+                label=_(label),
+                actor="" if for_applicant else record.actor_name,
+                detail={} if for_applicant else dict(record.changes),
+            )
+        )
+    return entries
+
+
+# --- The applicant's view ----------------------------------------------------------------------
+
+
+def _own_cases(user: User) -> QuerySet[Case]:
+    if not user.is_authenticated:
+        return Case.objects.none()
+    return Case.objects.filter(Q(submitted_by=user) | Q(person__user=user) | Q(entity__user=user))
+
+
+def case_list_for_applicant(*, user: User, limit: int = 50, offset: int = 0) -> QuerySet[Case]:
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ValidationFailed(
+            _("每页 1 至 %(n)d 条。") % {"n": MAX_PAGE}, code="page_invalid", field="limit"
+        )
+    return (
+        _own_cases(user)
+        .select_related("item_version", "lead_department")
+        .order_by("-received_at", "-pk")[offset : offset + limit]
+    )
+
+
+def case_get_for_applicant(*, user: User, case_id: int) -> Case:
+    case = (
+        _own_cases(user)
+        .select_related("item_version", "lead_department", "lead_office", "person", "entity")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound(_("找不到该办件。"), code="case_not_found")
+    return case
+
+
+def case_status_text(case: Case) -> str:
+    """The case's status in plain words, for the applicant."""
+    running = case.state == Case.State.ACCEPTED
+    suspended = running and CaseSuspension.objects.filter(case=case, ended_on=None).exists()
+    if suspended:
+        return _("已暂停计时：%(reason)s") % {
+            "reason": CaseSuspension.objects.filter(case=case, ended_on=None).first().reason  # type: ignore[union-attr]
+        }
+    texts = {
+        Case.State.RECEIVED: _("已收到您的申请，等待受理。"),
+        Case.State.PENDING_SUPPLEMENT: _("材料需要补正，请按一次性告知书补齐。"),
+        Case.State.ACCEPTED: _("已受理，正在办理。"),
+        Case.State.REFUSED: _("不予受理，请查看理由和办理指引。"),
+        Case.State.DECIDED: _("已作出决定，等待领取或送达结果。"),
+        Case.State.FINISHED: _("已办结。"),
+        Case.State.TERMINATED: _("办理已终止。"),
+        Case.State.REVOKED: _("审批决定已撤销。"),
+    }
+    return str(texts[Case.State(case.state)])
+
+
+def case_applicant_view(case: Case) -> dict[str, Any]:
+    """Everything an applicant is told about their case, in one structure (portal and API)."""
+    open_tasks = [
+        t
+        for t in Task.objects.filter(case=case, state=Task.State.OPEN)
+        .exclude(step="commitment_inspection")
+        .select_related("department")
+    ]
+    today = clock.today()
+    days_left = None
+    if case.promised_due is not None and case.state == Case.State.ACCEPTED:
+        days_left = case_clock.working_days_left(
+            timezone.localdate(case.accepted_at) if case.accepted_at else today,
+            case.item_version.promised_limit_days,
+            today,
+            [
+                case_clock.Suspension(start=s.started_on, end=s.ended_on, reason=s.reason)
+                for s in CaseSuspension.objects.filter(case=case)
+            ],
+        )
+    owed = [
+        {
+            "material_id": row.material_id,
+            "name": row.material.name,
+            "deferred_until": row.deferred_until,
+        }
+        for row in CaseMaterial.objects.filter(case=case, received=False)
+        .select_related("material")
+        .order_by("material__seq")
+        if row.deferred_until is not None or case.state == Case.State.PENDING_SUPPLEMENT
+    ]
+    return {
+        "status": case_status_text(case),
+        "state": case.state,
+        "current_step": (open_tasks[0].name if open_tasks else ""),
+        "current_departments": sorted({t.department.name for t in open_tasks}),
+        "legal_due": case.legal_due,
+        "promised_due": case.promised_due,
+        "working_days_left": days_left,
+        "suspensions": [
+            {
+                "kind": s.get_kind_display(),
+                "reason": s.reason,
+                "started_on": s.started_on,
+                "ended_on": s.ended_on,
+            }
+            for s in CaseSuspension.objects.filter(case=case).order_by("started_on", "pk")
+        ],
+        "owed": owed,
+        "supplement_notice": case.supplement_notice or None,
+        "refusal": {
+            "reason": case.refused_reason,
+            "legal_basis": case.refused_legal_basis,
+            "guidance": case.refused_guidance,
+        }
+        if case.state == Case.State.REFUSED
+        else None,
+        "decision": {
+            "decision": case.decision,
+            "label": case.get_decision_display(),
+            "text": case.decision_text,
+            "reason": case.decision_reason,
+            "legal_basis": case.decision_legal_basis,
+            "decided_at": case.decided_at,
+            "by_rules": case.instant_outcome or None,
+        }
+        if case.decision
+        else None,
+        "result": {
+            "delivery": case.delivery,
+            "label": case.get_delivery_display(),
+            "tracking_number": case.tracking_number,
+            "issued_at": case.issued_at,
+            "delivered_at": case.delivered_at,
+        }
+        if case.issued_at
+        else None,
+        "timeline": case_timeline(case, for_applicant=True),
+    }
