@@ -505,3 +505,31 @@ def test_a_suspension_moves_the_open_tasks_when_it_ends(city, clerk, person, ver
     # 16 June through 23 June do not count: 2 days are 24 and 25 June.
     assert (review.due_on, review.card_level) == (D("2026-06-25"), CardLevel.NONE)
     assert refreshed(case).promised_due == D("2026-06-30")
+
+
+# --- What the applicant is told ---------------------------------------------------------------------
+
+
+def test_the_applicant_is_texted_at_the_steps_that_matter(
+    city, clerk, version, reviewer, approver, hall_clerk
+):
+    from quanban.notify.models import OutboxMessage
+
+    applicant = accounts.person_register(
+        name="王五", id_number=factories.valid_id_number(seq="456"), phone="13905310009"
+    )
+    case = accept(clerk, version, applicant, window=city.window)
+    services.task_complete(user=reviewer, task=only_open(case), outcome="pass", opinion="通过")
+    services.task_complete(user=approver, task=only_open(case), outcome="approve")
+    services.task_complete(
+        user=hall_clerk, task=only_open(case), outcome="issued", delivery="window"
+    )
+    case = refreshed(case)
+    assert list(OutboxMessage.objects.order_by("created_at").values_list("recipient", "body")) == [
+        (
+            "13905310009",
+            f"【全办】您申请的“食品经营许可”已受理，办件编号 {case.number}，承诺 2026-06-23 前办结。",
+        ),
+        ("13905310009", f"【全办】您的办件 {case.number} 已作出决定：准予许可。"),
+        ("13905310009", f"【全办】您的办件 {case.number} 已办结，结果已窗口领取。"),
+    ]

@@ -19,6 +19,7 @@ from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
 from quanban.accounts.roles import Perm
 from quanban.accounts.selectors import require_perm
 from quanban.cases.models import Case, CaseMaterial, CaseNumberCounter, Channel
+from quanban.cases.notifications import applicant_notify
 from quanban.cases.services import runtime
 from quanban.cases.services._common import (
     CLOCK_FIELDS,
@@ -424,7 +425,9 @@ def case_accept(
     return locked
 
 
-def _accept_locked(locked: Case, *, user: User | None, commitment: bool, ticked: list[int]) -> None:
+def _accept_locked(
+    locked: Case, *, user: User | None, commitment: bool, ticked: list[int], notify: bool = True
+) -> None:
     """Accept the locked case (its materials already ticked and deferred) and start its process.
 
     ``user`` is None when nobody accepts by hand (an online submission decided by the rules).
@@ -483,6 +486,10 @@ def _accept_locked(locked: Case, *, user: User | None, commitment: bool, ticked:
         commitment=commitment,
     )
     runtime.case_start(locked, user=user, commitment=commitment)
+    if notify:
+        # One message for where the acceptance ended: running, decided at once, or finished.
+        events: dict[str, str] = {State.DECIDED: "decided", State.FINISHED: "issued"}
+        applicant_notify(locked, events.get(locked.state, "accepted"))
 
 
 def _deferred_of(case: Case) -> dict[int, dt.date]:
@@ -522,6 +529,7 @@ def case_request_supplement(*, user: User, case: Case) -> dict[str, Any]:
         locked.supplement_requested_at = now
         save(locked, now=now, fields=("state", "supplement_notice", "supplement_requested_at"))
         audit("request_supplement", locked, before, missing=[m["material_id"] for m in missing])
+        applicant_notify(locked, "supplement")
     return notice
 
 
@@ -574,4 +582,5 @@ def case_refuse(*, user: User, case: Case, reason: str, legal_basis: str, guidan
             legal_basis=legal_basis,
             guidance=guidance,
         )
+        applicant_notify(locked, "refused")
     return locked

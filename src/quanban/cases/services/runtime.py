@@ -24,6 +24,7 @@ from quanban.accounts.selectors import require_perm
 from quanban.cases import clock as case_clock
 from quanban.cases import process as definitions
 from quanban.cases.models import Case, CaseMaterial, CreditRecord, RoutingRule, Task
+from quanban.cases.notifications import applicant_notify
 from quanban.cases.services._common import (
     ONLINE_CHANNELS,
     State,
@@ -187,6 +188,7 @@ def case_start(locked: Case, *, user: User | None, commitment: bool) -> None:
             reason=_("告知承诺：申请人已签署告知承诺书，当场作出审批决定。"),
             basis="",
             now=now,
+            notify=False,
         )
         _open_commitment_inspection(locked, now=now, today=today)
         _open(locked, definitions.step_of(definition, "issue"), now=now, today=today)
@@ -242,10 +244,11 @@ def _instant(case: Case, step: Mapping[str, Any], *, now: dt.datetime) -> bool:
         basis=_("秒批规则 %(key)s 第 %(n)d 版")
         % {"key": outcome.rule_set, "n": outcome.rule_set_version},
         now=now,
+        notify=False,
     )
     if case.channel in ONLINE_CHANNELS:
         # Applied online and decided by the rules: the result goes out electronically at once.
-        _issue(case, by=None, delivery=Case.Delivery.ELECTRONIC, tracking="", now=now)
+        _issue(case, by=None, delivery=Case.Delivery.ELECTRONIC, tracking="", now=now, notify=False)
     return True
 
 
@@ -579,6 +582,7 @@ def _decide_from_task(
     legal_basis: str,
     *,
     now: dt.datetime,
+    notify: bool = True,
 ) -> None:
     decision_text, legal_basis = decision_text.strip(), legal_basis.strip()
     if outcome == Case.Decision.REJECT and not (opinion and legal_basis):
@@ -603,6 +607,7 @@ def _decide_from_task(
         reason=opinion,
         basis=legal_basis,
         now=now,
+        notify=notify,
     )
 
 
@@ -615,6 +620,7 @@ def _decide(
     reason: str,
     basis: str,
     now: dt.datetime,
+    notify: bool = True,
 ) -> None:
     before = case_snapshot(case)
     case.state = require_transition(case, "decide")
@@ -638,6 +644,8 @@ def _decide(
         ),
     )
     audit("decide", case, before, decision=decision, reason=reason, legal_basis=basis)
+    if notify:
+        applicant_notify(case, "decided")
 
 
 def owed_materials(case: Case) -> list[CaseMaterial]:
@@ -649,7 +657,15 @@ def owed_materials(case: Case) -> list[CaseMaterial]:
     )
 
 
-def _issue(case: Case, *, by: User | None, delivery: str, tracking: str, now: dt.datetime) -> None:
+def _issue(
+    case: Case,
+    *,
+    by: User | None,
+    delivery: str,
+    tracking: str,
+    now: dt.datetime,
+    notify: bool = True,
+) -> None:
     if delivery not in Case.Delivery.values:
         raise ValidationFailed(
             _("请选择送达方式：窗口领取、邮寄送达或电子送达。"),
@@ -697,6 +713,8 @@ def _issue(case: Case, *, by: User | None, delivery: str, tracking: str, now: dt
         ),
     )
     audit("issue", case, before, delivery=delivery, tracking_number=tracking)
+    if notify:
+        applicant_notify(case, "issued")
 
 
 def case_deliver(*, user: User, case: Case, delivered_at: dt.datetime | None = None) -> Case:
@@ -792,6 +810,7 @@ def _terminate(case: Case, termination: str, note: str, *, now: dt.datetime) -> 
     )
     _cancel_open_tasks(case, now=now)
     audit("terminate", case, before, termination=termination, note=note)
+    applicant_notify(case, "terminated")
 
 
 def case_withdraw(*, user: User, case: Case, note: str = "") -> Case:
@@ -841,6 +860,7 @@ def _revoke_false_commitment(case: Case, user: User, finding: str, *, now: dt.da
         created_at=now,
     )
     audit("revoke", case, before, finding=finding, credit_record=record.pk)
+    applicant_notify(case, "revoked")
 
 
 # --- 容缺 ------------------------------------------------------------------------------------
@@ -945,12 +965,20 @@ def case_finish_on_the_spot(
         ticked = _tick(locked, received_material_ids)
         locked.on_the_spot = True
         locked.save(update_fields=["on_the_spot"])
-        _accept_locked(locked, user=user, commitment=False, ticked=ticked)
+        _accept_locked(locked, user=user, commitment=False, ticked=ticked, notify=False)
         now = clock.now()
         _decide_from_task(
-            locked, user, decision, reason.strip(), decision_text, legal_basis, now=now
+            locked,
+            user,
+            decision,
+            reason.strip(),
+            decision_text,
+            legal_basis,
+            now=now,
+            notify=False,
         )
-        _issue(locked, by=user, delivery=Case.Delivery.WINDOW, tracking="", now=now)
+        _issue(locked, by=user, delivery=Case.Delivery.WINDOW, tracking="", now=now, notify=False)
+        applicant_notify(locked, "issued")
     return locked
 
 

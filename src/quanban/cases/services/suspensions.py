@@ -13,6 +13,7 @@ from quanban.accounts.models import User
 from quanban.accounts.roles import Perm, Role
 from quanban.accounts.selectors import require_perm
 from quanban.cases.models import Case, CaseExtension, CaseSuspension
+from quanban.cases.notifications import applicant_notify
 from quanban.cases.services import runtime
 from quanban.cases.services._common import (
     CLOCK_FIELDS,
@@ -85,6 +86,7 @@ def case_suspend(
             reason=reason,
             started_on=suspension.started_on.isoformat(),
         )
+        applicant_notify(locked, "suspended")
     return suspension
 
 
@@ -116,6 +118,7 @@ def case_resume(*, user: User, case: Case, expected_version: int | None = None) 
             suspension=suspension.pk,
             ended_on=today.isoformat(),
         )
+        applicant_notify(locked, "resumed")
     return locked
 
 

@@ -1,0 +1,18 @@
+"""Background work of the case runtime: flag 容缺 cases whose supply date has passed, daily."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from quanban.cases.services import case_flag_lapsed_deferrals
+from quanban.core.context import Actor, acting_as
+
+WORKER = Actor(channel="worker")
+
+
+@db_periodic_task(crontab(minute="5", hour="0"))
+def deferrals_flag_daily() -> int:
+    """Just after midnight (the city's time): yesterday was the last day to supply."""
+    with acting_as(WORKER):
+        return case_flag_lapsed_deferrals()
