@@ -11,8 +11,9 @@ from quanban.core.context import Actor, acting_as
 WORKER = Actor(channel="worker")
 
 
-@db_periodic_task(crontab(minute="5", hour="0"))
+# Huey's schedule runs in UTC: 16:05 UTC is 00:05 in the city (Asia/Shanghai, no summer time).
+@db_periodic_task(crontab(minute="5", hour="16"))
 def deferrals_flag_daily() -> int:
-    """Just after midnight (the city's time): yesterday was the last day to supply."""
+    """Just after the city's midnight: yesterday was the last day to supply."""
     with acting_as(WORKER):
         return case_flag_lapsed_deferrals()
