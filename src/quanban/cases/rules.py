@@ -18,7 +18,7 @@ The inputs, built by the case runtime: ``{"applicant": {"kind": "person"|"entity
 
 A rule set is compiled once per (key, number) and kept for the life of the process: rule sets are
 immutable, so nothing needs invalidating. The compiled object is a ``ZenEngine`` whose static loader
-holds the one decision: evaluating through it takes about 10 µs, against about 200 µs for
+holds the one decision: evaluating through it takes about 10 µs, more than ten times less than
 ``ZenDecision.evaluate``, which prepares the graph again on every call (bench/rules.py).
 
 When the rules cannot decide (no row matches, an input the rules cannot read, an engine error, a
@@ -341,6 +341,13 @@ class CompiledRuleSet:
         """The table's outputs for ``context`` (JSON text); ``{}`` when no row matches."""
         result = self.engine.evaluate(_DECISION, context)["result"]
         return result if isinstance(result, dict) else {}
+
+
+def rule_set_cache_clear() -> None:
+    """Forget every compiled rule set. Never needed in production, where a (key, number) is written
+    once; a test database that rolls back may reuse a number for other content."""
+    with _lock:
+        _compiled.clear()
 
 
 def rule_set_latest(key: str) -> InstantRuleSet | None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quanban.accounts import demo
+from quanban.cases.rules import APPROVE, REFER, REJECT, Rule
 from quanban.catalogue import codes
 
 # --- Code values (the national codes as plain strings) --------------------------------------------
@@ -2997,6 +2998,181 @@ _item(
 )
 
 
+# --- Instant-approval rule sets (秒批规则集) ----------------------------------------------------------
+# The three 秒批 items above name these keys. The inputs (docs/instant-rules.md): the applicant's
+# kind, age and household division code from the population register, and ``form``: the fields of
+# the application, including what the item's guide says is fetched from a registry (缴费记录 …).
+# Rows are tried from the top; the first that matches decides; when none does, a person decides.
+
+_JINAN = 'startsWith($, "3701")'  # a 济南 household: division codes 3701xx(xxxxxx)
+_COLUMNS_PERSON = (
+    ("kind", "申请人类型", "applicant.kind"),
+    ("age", "年龄", "applicant.age"),
+    ("division", "户籍地行政区划", "applicant.division_code"),
+)
+
+# (key, name, input columns as (id, 名称, expression), rows tried from the top).
+INSTANT_RULE_SETS: tuple[
+    tuple[str, str, tuple[tuple[str, str, str], ...], tuple[Rule, ...]], ...
+] = (
+    (
+        "elderly-allowance-v1",
+        "高龄津贴申领秒批规则",
+        (*_COLUMNS_PERSON, ("similar", "已领取同类津贴", "form.receiving_similar_allowance")),
+        (
+            Rule(
+                "age-unknown",
+                REFER,
+                "未能从户籍信息取得您的出生日期，转由工作人员核实。",
+                {"age": "$ == null"},
+            ),
+            Rule(
+                "under-80",
+                REJECT,
+                "高龄津贴发放对象为年满八十周岁的老年人，您尚未年满八十周岁。",
+                {"age": "< 80"},
+            ),
+            Rule(
+                "not-jinan",
+                REJECT,
+                "高龄津贴由户籍所在地发放，您的户籍不在济南市，请向户籍所在地民政部门申请。",
+                {"division": f"not({_JINAN})"},
+            ),
+            Rule(
+                "already-receiving",
+                REJECT,
+                "您已在领取同类津贴，不能重复申领。",
+                {"similar": "true"},
+            ),
+            Rule(
+                "eligible",
+                APPROVE,
+                "您年满八十周岁、户籍在济南市且未领取同类津贴，符合高龄津贴发放条件，自次月起按月发放。",
+                {"kind": '"person"', "age": ">= 80", "division": _JINAN, "similar": "false"},
+            ),
+        ),
+    ),
+    (
+        "resident-pension-v1",
+        "城乡居民基本养老保险待遇申领秒批规则",
+        (
+            *_COLUMNS_PERSON,
+            ("years", "累计缴费年限", "form.contribution_years"),
+            ("other", "已领取其他基本养老保障待遇", "form.receiving_other_pension"),
+        ),
+        (
+            Rule(
+                "age-unknown",
+                REFER,
+                "未能从户籍信息取得您的出生日期，转由工作人员核实。",
+                {"age": "$ == null"},
+            ),
+            Rule(
+                "under-60",
+                REJECT,
+                "城乡居民基本养老保险待遇自年满 60 周岁起领取，您尚未年满 60 周岁。",
+                {"age": "< 60"},
+            ),
+            Rule(
+                "not-jinan",
+                REJECT,
+                "城乡居民基本养老保险在户籍所在地参保领取，您的户籍不在济南市，请向户籍所在地社会保险经办机构申请。",
+                {"division": f"not({_JINAN})"},
+            ),
+            Rule(
+                "other-pension",
+                REJECT,
+                "您已领取国家规定的其他基本养老保障待遇，不能同时领取城乡居民基本养老保险待遇。",
+                {"other": "true"},
+            ),
+            Rule(
+                "under-15-years",
+                REJECT,
+                "累计缴费不满 15 年：可按规定延长缴费或一次性补缴至满 15 年后再申请。",
+                {"years": "< 15"},
+            ),
+            Rule(
+                "eligible",
+                APPROVE,
+                "您年满 60 周岁、累计缴费满 15 年且未领取其他基本养老保障待遇，核定按月领取城乡居民基本养老保险待遇。",
+                {
+                    "kind": '"person"',
+                    "age": ">= 60",
+                    "division": _JINAN,
+                    "years": ">= 15",
+                    "other": "false",
+                },
+            ),
+        ),
+    ),
+    (
+        "unemployment-benefit-v1",
+        "失业保险金申领秒批规则",
+        (
+            ("kind", "申请人类型", "applicant.kind"),
+            ("months", "累计缴纳失业保险费月数", "form.contribution_months"),
+            ("separation", "中断就业原因", "form.separation_reason"),
+            ("registered", "已办理失业登记", "form.unemployment_registered"),
+            ("seeking", "有求职要求", "form.job_seeking"),
+        ),
+        (
+            Rule(
+                "under-12-months",
+                REJECT,
+                "失业前用人单位和本人缴纳失业保险费不满一年，不符合领取失业保险金的条件。",
+                {"months": "< 12"},
+            ),
+            Rule(
+                "resigned",
+                REJECT,
+                "本人主动辞职不属于非因本人意愿中断就业，不能领取失业保险金。",
+                {"separation": '"resigned"'},
+            ),
+            Rule(
+                "not-registered",
+                REJECT,
+                "请先办理失业登记并提出求职要求，再申领失业保险金。",
+                {"registered": "false"},
+            ),
+            Rule(
+                "not-seeking",
+                REJECT,
+                "领取失业保险金须有求职要求；请在失业登记时登记求职意向后再申领。",
+                {"seeking": "false"},
+            ),
+            Rule(
+                "eligible",
+                APPROVE,
+                "您失业前缴费满一年、非因本人意愿中断就业、已办理失业登记并有求职要求，核定按月领取失业保险金。",
+                {
+                    "kind": '"person"',
+                    "months": ">= 12",
+                    # 劳动合同期满终止；用人单位解除（含开除、除名、辞退）；用人单位过错迫使解除。
+                    "separation": '"contract_expired", "employer_terminated", "employer_fault"',
+                    "registered": "true",
+                    "seeking": "true",
+                },
+            ),
+        ),
+    ),
+)
+
+
+def demo_rule_sets_load() -> int:
+    """Create the demo rule sets not there yet (before the items that name them are published)."""
+    from quanban.cases.rules import decision_table, rule_set_create
+    from quanban.catalogue.models import InstantRuleSet
+
+    created = 0
+    for key, name, columns, rules in INSTANT_RULE_SETS:
+        if InstantRuleSet.objects.filter(key=key).exists():
+            continue
+        content = decision_table(name=name, columns=columns, rules=rules)
+        rule_set_create(user=None, key=key, name=name, content=content)
+        created += 1
+    return created
+
+
 # --- The document ---------------------------------------------------------------------------------
 
 
@@ -3118,6 +3294,7 @@ def demo_catalogue_load() -> int:
 
     if ServiceItem.objects.exists():
         return 0
+    demo_rule_sets_load()  # publishing an instant-approval item needs its rule set
     # A system import (no user): the demo loader acts for the installation, as the command line does.
     report = catalogue_import(user=None, document=demo_catalogue_document())
     return report.items_created

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.roles import Perm
+from quanban.cases.rules import rule_set_latest
 from quanban.catalogue import codes, validation
 from quanban.catalogue.models import (
     MATERIAL_CONTENT_FIELDS,
@@ -71,6 +72,8 @@ _PROCESS_KEYS: dict[str, type] = {
     "co_review_departments": list,
     "meeting_allowed": bool,
     "instant_rule_set": str,
+    # Written by publishing (the rule set's number at that moment), not by editors.
+    "instant_rule_set_version": int,
     "commitment_allowed": bool,
     "inspection_required": bool,
 }
@@ -415,9 +418,12 @@ def version_publish(
         locked.valid_from = start
         locked.published_at = now
         locked.published_by = user
+        locked.process = process_pin_rule_set(locked.process)
         try:
             with transaction.atomic():
-                locked.save(update_fields=["state", "valid_from", "published_at", "published_by"])
+                locked.save(
+                    update_fields=["state", "valid_from", "published_at", "published_by", "process"]
+                )
         except IntegrityError:
             raise Conflict(
                 _("该事项已有另一个版本正在发布，请刷新后重试。"), code="version_publish_conflict"
@@ -425,6 +431,18 @@ def version_publish(
         _audit_version("version_publish", locked, before)
         index_version(locked)  # the search index changes in the same transaction
     return locked
+
+
+def process_pin_rule_set(process: Mapping[str, Any]) -> dict[str, Any]:
+    """The process as publishing stores it: an instant-approval process pins the latest number of
+    its rule set (``instant_rule_set_version``), so cases keep being decided by the rules the
+    version was published with; any other process drops a pin copied from an earlier version."""
+    pinned = {k: v for k, v in (process or {}).items() if k != "instant_rule_set_version"}
+    if pinned.get("kind") == codes.ProcessKind.INSTANT_RULE:
+        latest = rule_set_latest(str(pinned.get("instant_rule_set", "")).strip())
+        if latest is not None:  # the publish-time rules refuse a missing rule set before this
+            pinned["instant_rule_set_version"] = latest.number
+    return pinned
 
 
 def _retire(version: ItemVersion, *, now: dt.datetime, until: dt.date) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from quanban.cases.rules import rule_set_compile_problems, rule_set_latest
 from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion, Material
 from quanban.core.errors import ValidationFailed
@@ -110,15 +111,35 @@ def _process_problems(version: ItemVersion) -> list[Problem]:
                 _("并联审批须写明参与并联审查的部门。"),
             )
         ]
-    if (
-        kind == codes.ProcessKind.INSTANT_RULE
-        and not str(process.get("instant_rule_set", "")).strip()
-    ):
+    if kind == codes.ProcessKind.INSTANT_RULE:
+        return _rule_set_problems(str(process.get("instant_rule_set", "")).strip())
+    return []
+
+
+def _rule_set_problems(key: str) -> list[Problem]:
+    """An instant-approval process needs a rule set that exists and compiles (the latest version,
+    which publishing pins)."""
+    field = "process.instant_rule_set"
+    if not key:
+        return [Problem(field, "instant_rule_set_missing", _("秒批流程须写明所用的规则集。"))]
+    rule_set = rule_set_latest(key)
+    if rule_set is None:
         return [
             Problem(
-                "process.instant_rule_set",
-                "instant_rule_set_missing",
-                _("秒批流程须写明所用的规则集。"),
+                field,
+                "instant_rule_set_invalid",
+                _("秒批规则集“%(key)s”不存在：请先建立该规则集，或改填已有的规则集标识。")
+                % {"key": key},
+            )
+        ]
+    problems = rule_set_compile_problems(rule_set.content)
+    if problems:
+        return [
+            Problem(
+                field,
+                "instant_rule_set_invalid",
+                _("秒批规则集“%(key)s”第 %(number)d 版无法使用：%(problems)s")
+                % {"key": key, "number": rule_set.number, "problems": "；".join(problems)},
             )
         ]
     return []
