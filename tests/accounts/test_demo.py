@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -155,6 +158,9 @@ class Loaded:
     counts: dict[str, int]
 
 
+DEMO_DAY = dt.datetime(2026, 6, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
 @pytest.fixture(scope="class")
 def loaded(django_db_setup, django_db_blocker):
     """The demo city, loaded once by `quanban demo --if-empty` for the tests of the class.
@@ -166,7 +172,9 @@ def loaded(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            output = run_demo("--if-empty")
+            # A fixed working day the calendar covers: the demo cases get their due dates.
+            with time_machine.travel(DEMO_DAY, tick=True):
+                output = run_demo("--if-empty")
             yield Loaded(output=output, counts=row_counts())
         finally:
             transaction.set_rollback(True)
@@ -182,8 +190,9 @@ class TestDemoCity:
             "  · 行政区划：1 个市，12 个区县，9 个街道，18 个社区",
             "  · 部门：21 个部门，59 个处(科)室",
             "  · 服务大厅：2 个大厅，15 个窗口",
-            "  · 工作人员：22 个账号，22 项角色授权，每人一个动态口令设备",
+            "  · 工作人员：27 个账号，27 项角色授权，每人一个动态口令设备",
             "  · 申请人：8 位自然人（均有登录账号），5 家企业",
+            "  · 办件：3 条分办规则，6 件演示办件（在办、待受理、已办结、不予受理）",
         ]
         assert "http://127.0.0.1:8000/" in loaded.output
         for row in demo.demo_logins():
@@ -274,7 +283,7 @@ class TestDemoCity:
 
     def test_staff_sign_in_with_the_demo_password_and_a_demo_device(self, loaded):
         staff = list(User.objects.filter(kind=User.Kind.STAFF).select_related("department"))
-        assert len(staff) == len(demo.STAFF) == 22
+        assert len(staff) == len(demo.STAFF) == 27
         for user in staff:
             assert user.check_password(demo.DEMO_PASSWORD)
             assert user.department is not None
@@ -351,17 +360,39 @@ class TestDemoCity:
         assert actions == {
             "org_unit.create": OrgUnit.objects.count(),
             "user.create": User.objects.count(),
-            "otp_device.create": 22,
+            "otp_device.create": 27,
             "role.bootstrap": 3,
-            "role.grant": 19,
+            "role.grant": 24,
             "person.register": 8,
             "entity.register": 5,
             "catalogue.import": ItemVersion.objects.count(),
             "catalogue.import_summary": 1,
+            "rules.rule_set_create": 3,
+            # The demo cases, done by the staff and the citizen named in quanban.cases.demo.
+            "case.receive": 5,
+            "case.submit": 1,
+            "case.accept": 4,
+            "case.route": 4,
+            "case.step_open": 4,
+            "case.decide": 1,
+            "case.issue": 1,
+            "case.refuse": 1,
+            "task.complete": 2,
         }
         grants = AuditRecord.objects.filter(action="role.grant")
         assert set(grants.values_list("actor_name", "channel")) == {("secadmin", "cli")}
-        others = AuditRecord.objects.exclude(action="role.grant")
+        work = AuditRecord.objects.filter(action__regex=r"^(case|task)\.")
+        assert set(work.values_list("actor_name", flat=True)) == {
+            "clerk01",
+            "clerk02",
+            "clerk03",
+            "reviewer01",
+            "reviewer03",
+            "13905310001",
+        }
+        others = AuditRecord.objects.exclude(action="role.grant").exclude(
+            action__regex=r"^(case|task)\."
+        )
         assert set(others.values_list("actor_name", "channel")) == {("quanban demo", "cli")}
         person = AuditRecord.objects.filter(action="person.register").first()
         assert person is not None

@@ -305,6 +305,12 @@ STAFF: tuple[StaffSpec, ...] = (
     StaffSpec("reviewer01", "李明", "spj", "市场准入审批处", Role.REVIEWER, "spj"),
     StaffSpec("reviewer02", "黄静", "spj", "投资建设审批处", Role.REVIEWER, "spj"),
     StaffSpec("reviewer03", "马俊", "scjg", "登记注册处", Role.REVIEWER, "scjg"),
+    # Co-reviewers of the parallel items (并联审批) in the departments they name.
+    StaffSpec("reviewer04", "于洋", "zjj", "建筑市场监管处", Role.REVIEWER, "zjj"),
+    StaffSpec("reviewer05", "邵亮", "gaj", "人口管理支队", Role.REVIEWER, "gaj"),
+    StaffSpec("reviewer06", "田甜", "rsj", "就业促进和失业保险处", Role.REVIEWER, "rsj"),
+    StaffSpec("reviewer07", "彭博", "zrzy", "国土空间规划处", Role.REVIEWER, "zrzy"),
+    StaffSpec("reviewer08", "崔璐", "cgj", "市政设施管理处", Role.REVIEWER, "cgj"),
     StaffSpec("approver01", "高峰", "spj", "市场准入审批处", Role.APPROVER, "spj/市场准入审批处"),
     StaffSpec("approver02", "林娜", "spj", "投资建设审批处", Role.APPROVER, "spj/投资建设审批处"),
     StaffSpec(
@@ -462,6 +468,15 @@ def demo_load(*, progress: Callable[[str], None] | None = None) -> DemoSummary:
         from quanban.catalogue.demo_data import demo_catalogue_load
 
         counts["catalogue_items"] = demo_catalogue_load()
+        from quanban.cases.demo import demo_cases_load
+
+        counts.update(demo_cases_load())
+        report(
+            _(
+                "办件：%(routing_rules)d 条分办规则，%(cases)d 件演示办件（在办、待受理、已办结、不予受理）"
+            )
+            % counts
+        )
     return DemoSummary(
         loaded=True, message=_("演示城市%(city)s已加载。") % {"city": CITY_NAME}, counts=counts
     )
