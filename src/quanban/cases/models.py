@@ -146,7 +146,7 @@ class Case(models.Model):
     )
     # What the applicant declared on the application form (the instant rules read it).
     form_data = models.JSONField(_("申请表内容"), default=dict, blank=True)
-    # The process definition (quanban.cases.process), copied from the item version at acceptance.
+    # The process definition (quanban.catalogue.process), copied from the item version at acceptance.
     process = models.JSONField(_("办理流程"), default=dict, blank=True)
     current_step = models.CharField(_("当前环节"), max_length=40, blank=True)
     # 分转中枢: the lead department and office, and the rule that chose them.

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from quanban.accounts.models import OrgUnit
 from quanban.cases.rules import rule_set_compile_problems, rule_set_latest
 from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion, Material
+from quanban.catalogue.process import definition_for, definition_problems
 from quanban.core.errors import ValidationFailed
 from quanban.core.identifiers import validate_uscc
 
@@ -112,8 +114,40 @@ def _process_problems(version: ItemVersion) -> list[Problem]:
             )
         ]
     if kind == codes.ProcessKind.INSTANT_RULE:
-        return _rule_set_problems(str(process.get("instant_rule_set", "")).strip())
-    return []
+        problems = _rule_set_problems(str(process.get("instant_rule_set", "")).strip())
+        if problems:
+            return problems
+    # The steps the case runtime will walk (catalogue.process), checked as it will run them.
+    definition = definition_for(process)
+    problems = [
+        Problem("process", "process_definition_invalid", message)
+        for message in definition_problems(definition)
+    ]
+    if version.pk is None:
+        # A version checked before it is saved (an import's dry run) has its departments
+        # checked by the importer against the file and the organisation.
+        return problems
+    departments = {
+        code
+        for step in definition["steps"]
+        if step.get("kind") == "co_review"
+        for code in step.get("departments", [])
+    }
+    known = set(
+        OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT, uscc__in=departments).values_list(
+            "uscc", flat=True
+        )
+    )
+    if departments - known:
+        problems.append(
+            Problem(
+                "process.co_review_departments",
+                "co_review_department_unknown",
+                _("并联审查部门不存在：%(codes)s")
+                % {"codes": "、".join(sorted(departments - known))},
+            )
+        )
+    return problems
 
 
 def _rule_set_problems(key: str) -> list[Problem]:

@@ -1,7 +1,7 @@
 """The process runtime: routing, tasks and joins, decisions, issue, termination, 容缺 and 告知承诺.
 
 A case accepted is routed to its lead department and office (分转中枢) and walks the steps of the
-process definition it pinned (quanban.cases.process). Every step with work opens tasks; when the
+process definition it pinned (quanban.catalogue.process). Every step with work opens tasks; when the
 last open task of a step is done the next step opens. Every service here locks the case row
 before its tasks, so two people completing the last two parallel tasks at once are serialised:
 the second sees the first's work and opens the next step, exactly once (and a unique constraint
@@ -22,7 +22,6 @@ from quanban.accounts.models import OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import Perm, Role
 from quanban.accounts.selectors import require_perm
 from quanban.cases import clock as case_clock
-from quanban.cases import process as definitions
 from quanban.cases.models import Case, CaseMaterial, CreditRecord, RoutingRule, Task
 from quanban.cases.notifications import applicant_notify
 from quanban.cases.services._common import (
@@ -37,6 +36,7 @@ from quanban.cases.services._common import (
     suspensions_of,
 )
 from quanban.catalogue import codes
+from quanban.catalogue import process as definitions
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationFailed
