@@ -201,6 +201,9 @@ def _advance(case: Case, *, after: str, now: dt.datetime, today: dt.date) -> Non
     step = definitions.step_after(case.process, after)
     while step is not None and step["kind"] == "instant":
         if _instant(case, step, now=now):
+            # Decided by the rules: the result is handed over (or, online, already sent).
+            if case.state == State.FINISHED:
+                return
             step = definitions.first_step_of_kind(case.process, "issue")
             break
         step = definitions.step_after(case.process, step["id"])
