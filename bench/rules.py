@@ -62,9 +62,9 @@ def _applications(n: int, rng: random.Random) -> list[tuple[str, dict[str, Any]]
 def run(size: str) -> Result:
     import zen
 
-    from quanban.cases.rules import rule_outcome, rule_set_compiled
     from quanban.catalogue.demo_data import demo_rule_sets_load
     from quanban.catalogue.models import InstantRuleSet
+    from quanban.catalogue.rules import rule_outcome, rule_set_compiled
 
     n = SIZES[size]
     demo_rule_sets_load()

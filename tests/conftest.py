@@ -31,6 +31,16 @@ def _working_day_cache_reset():
     workdays.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _compiled_rules_reset():
+    """Instant-approval rule sets compiled in one test must not meet another test's database,
+    which may reuse a (key, number) after rolling back."""
+    yield
+    from quanban.catalogue.rules import rule_set_cache_clear
+
+    rule_set_cache_clear()
+
+
 @pytest.fixture
 def work_calendar(db):
     """The working-day calendar as `quanban migrate` seeds it (re-seeded if a flush emptied it)."""

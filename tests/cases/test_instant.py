@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from quanban.accounts import services as accounts
 from quanban.accounts.roles import Role
-from quanban.cases import rules, services
+from quanban.cases import services
 from quanban.cases.models import Case, Task
+from quanban.catalogue import rules
 from quanban.core.errors import ValidationFailed
 from quanban.notify.models import OutboxMessage
 from tests import factories

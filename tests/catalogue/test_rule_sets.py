@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from quanban.cases import rules
-from quanban.cases.rules import rule_set_compile_problems, rule_set_create
-from quanban.catalogue import services
+from quanban.catalogue import rules, services
+from quanban.catalogue.interchange import catalogue_export_json, catalogue_import
 from quanban.catalogue.models import InstantRuleSet, ItemVersion
+from quanban.catalogue.rules import rule_set_compile_problems, rule_set_create
 from quanban.core import clock
 from quanban.core.errors import PermissionDenied, ValidationFailed
 from quanban.core.models import AuditRecord
@@ -366,6 +366,19 @@ def test_a_new_version_of_the_item_pins_the_rules_of_its_own_publishing(city):
     first.refresh_from_db()
     assert (first.state, first.process["instant_rule_set_version"]) == ("retired", 1)
     assert (second.state, second.process["instant_rule_set_version"]) == ("published", 2)
+
+
+def test_an_import_pins_the_latest_version_here_not_the_one_in_the_file(city):
+    rule_set_create(user=None, key=KEY, name="老年人优待证办理规则", content=table())
+    services.version_publish(user=None, version=instant_item(city.department))
+    document = catalogue_export_json()
+    rule_set_create(user=None, key=KEY, name="老年人优待证办理规则（修订）", content=table())
+
+    catalogue_import(user=None, document=document)
+
+    assert document["items"][0]["process"]["instant_rule_set_version"] == 1
+    imported = ItemVersion.objects.get(state="published")
+    assert (imported.number, imported.process["instant_rule_set_version"]) == (2, 2)
 
 
 def test_publishing_refuses_a_rule_set_that_does_not_exist(city):

@@ -179,7 +179,7 @@ class Case(models.Model):
     # 告知承诺: the commitment text the applicant signed, as it was, and when.
     commitment_text = models.TextField(_("承诺书内容"), blank=True)
     commitment_signed_at = models.DateTimeField(_("承诺时间"), null=True, blank=True)
-    # 秒批: the rule set version, inputs and rule that fired (quanban.cases.rules.RuleOutcome).
+    # 秒批: the rule set version, inputs and rule that fired (quanban.catalogue.rules.RuleOutcome).
     instant_outcome = models.JSONField(_("秒批结果"), default=dict, blank=True)
     decision = models.CharField(_("审批决定"), max_length=8, choices=Decision.choices, blank=True)
     decision_text = models.TextField(_("决定内容"), blank=True)
@@ -446,7 +446,7 @@ class Task(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="tasks")
     step = models.CharField(_("环节"), max_length=40)
-    kind = models.CharField(_("环节类型"), max_length=20)
+    kind = models.CharField(_("环节类型"), max_length=24)
     name = models.CharField(_("环节名称"), max_length=60)
     department = models.ForeignKey(
         OrgUnit, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+"

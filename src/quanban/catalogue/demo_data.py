@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quanban.accounts import demo
-from quanban.cases.rules import APPROVE, REFER, REJECT, Rule
 from quanban.catalogue import codes
+from quanban.catalogue.rules import APPROVE, REFER, REJECT, Rule
 
 # --- Code values (the national codes as plain strings) --------------------------------------------
 
@@ -3160,8 +3160,8 @@ INSTANT_RULE_SETS: tuple[
 
 def demo_rule_sets_load() -> int:
     """Create the demo rule sets not there yet (before the items that name them are published)."""
-    from quanban.cases.rules import decision_table, rule_set_create
     from quanban.catalogue.models import InstantRuleSet
+    from quanban.catalogue.rules import decision_table, rule_set_create
 
     created = 0
     for key, name, columns, rules in INSTANT_RULE_SETS:

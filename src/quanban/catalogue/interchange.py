@@ -45,6 +45,7 @@ from quanban.catalogue.models import (
     SituationOption,
 )
 from quanban.catalogue.selectors import catalogue_scope_paths, require_catalogue_perm
+from quanban.catalogue.services import process_pin_rule_set
 from quanban.catalogue.validation import version_problems
 from quanban.core import clock
 from quanban.core.audit import audit_record
@@ -492,6 +493,9 @@ def _write(plan: _Plan, *, user: User | None, progress: Progress | None) -> Impo
             if version.state in REVIEWER_STATES:
                 version.published_at = now
                 version.published_by = user
+                # As version_publish does: this installation's latest rule set version is pinned
+                # (a number carried by the file belongs to the installation it came from).
+                version.process = process_pin_rule_set(version.process)
             if version.state == ItemVersion.State.RETIRED:
                 version.retired_at = now
             versions.append(version)

@@ -291,7 +291,7 @@ class InstantRuleSet(models.Model):
     Rule sets are immutable: a change is a new ``number`` under the same ``key``. An item version
     with an instant-rule process names the key; publishing pins the latest number
     (``process["instant_rule_set_version"]``), so a case is decided by the rules its version was
-    published with. The content's shape and the case-side evaluation are in ``quanban.cases.rules``
+    published with. The content's shape and the case-side evaluation are in ``quanban.catalogue.rules``
     (docs/instant-rules.md).
     """
 

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 
 from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.roles import Perm
-from quanban.cases.rules import rule_set_latest
 from quanban.catalogue import codes, validation
 from quanban.catalogue.models import (
     MATERIAL_CONTENT_FIELDS,
@@ -36,6 +35,7 @@ from quanban.catalogue.models import (
     Situation,
     SituationOption,
 )
+from quanban.catalogue.rules import rule_set_latest
 from quanban.catalogue.selectors import require_catalogue_scope
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot

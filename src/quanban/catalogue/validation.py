@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import OrgUnit
-from quanban.cases.rules import rule_set_compile_problems, rule_set_latest
 from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion, Material
 from quanban.catalogue.process import definition_for, definition_problems
+from quanban.catalogue.rules import rule_set_compile_problems, rule_set_latest
 from quanban.core.errors import ValidationFailed
 from quanban.core.identifiers import validate_uscc
 

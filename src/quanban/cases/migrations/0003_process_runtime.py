@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("step", models.CharField(max_length=40, verbose_name="环节")),
-                ("kind", models.CharField(max_length=20, verbose_name="环节类型")),
+                ("kind", models.CharField(max_length=24, verbose_name="环节类型")),
                 ("name", models.CharField(max_length=60, verbose_name="环节名称")),
                 ("role", models.CharField(max_length=24, verbose_name="办理角色")),
                 (

@@ -35,7 +35,7 @@ from quanban.cases.services._common import (
     save,
     suspensions_of,
 )
-from quanban.catalogue import codes
+from quanban.catalogue import codes, rules
 from quanban.catalogue import process as definitions
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
@@ -214,8 +214,6 @@ def _advance(case: Case, *, after: str, now: dt.datetime, today: dt.date) -> Non
 
 def _instant(case: Case, step: Mapping[str, Any], *, now: dt.datetime) -> bool:
     """秒批: let the item's published rules decide; False when they cannot (a person will)."""
-    from quanban.cases import rules  # imported when first needed
-
     process = case.item_version.process or {}
     outcome = rules.rule_outcome(
         key=str(process.get("instant_rule_set", "")),

@@ -1,4 +1,4 @@
-"""秒批 rules (quanban.cases.rules): what a rule set decides, and when a person decides instead.
+"""秒批 rules (quanban.catalogue.rules): what a rule set decides, and when a person decides instead.
 
 Every outcome is checked whole: the decision, the rule that fired, the reason the applicant reads and
 the inputs as the rules saw them. The rules' speed is measured by bench/rules.py, not here.
@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from quanban.cases import rules
-from quanban.cases.rules import RuleOutcome, rule_outcome, rule_set_compiled, rule_set_create
+from quanban.catalogue import rules
 from quanban.catalogue.demo_data import INSTANT_RULE_SETS, demo_rule_sets_load
 from quanban.catalogue.models import InstantRuleSet
+from quanban.catalogue.rules import RuleOutcome, rule_outcome, rule_set_compiled, rule_set_create
 from quanban.core.errors import NotFound, ValidationFailed
 
 pytestmark = pytest.mark.django_db
