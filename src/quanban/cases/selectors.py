@@ -13,8 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case as When_
-from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,12 +37,6 @@ BUSINESS_ROLES = frozenset(
 INBOX_SCOPES = ("mine", "team")
 INBOX_ORDERS = ("urgency", "opened", "-opened")
 MAX_PAGE = 200
-_CARD_RANK = When_(
-    When(card_level=CardLevel.RED, then=Value(0)),
-    When(card_level=CardLevel.YELLOW, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
 
 
 def work_unit_ids(user: User) -> list[int]:
@@ -79,7 +72,7 @@ def task_inbox(
     offset: int = 0,
 ) -> QuerySet[Task]:
     """Open tasks: ``mine`` (claimed by the user) or ``team`` (every open task of the user's
-    departments, offices and halls), most urgent first: red, yellow, then by due date."""
+    departments, offices and halls), most urgent first (earliest due date)."""
     if scope not in INBOX_SCOPES:
         raise ValidationFailed(
             _("待办范围应为 mine 或 team。"), code="inbox_scope_invalid", field="scope"
@@ -103,7 +96,10 @@ def task_inbox(
     if kind:
         tasks = tasks.filter(kind=kind)
     orderings: dict[str, list[Any]] = {
-        "urgency": [_CARD_RANK, "due_on", "opened_at", "pk"],
+        # Earliest due first: red (past due) before yellow before the rest, and the inbox index
+        # (department, state, due_on) serves it without a sort. A task whose clock stands still
+        # (due date unknown while suspended) comes last.
+        "urgency": [F("due_on").asc(nulls_last=True), "opened_at", "pk"],
         "opened": ["opened_at", "pk"],
         "-opened": ["-opened_at", "-pk"],
     }
