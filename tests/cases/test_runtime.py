@@ -533,3 +533,31 @@ def test_the_applicant_is_texted_at_the_steps_that_matter(
         ("13905310009", f"【全办】您的办件 {case.number} 已作出决定：准予许可。"),
         ("13905310009", f"【全办】您的办件 {case.number} 已办结，结果已窗口领取。"),
     ]
+
+
+# --- Inboxes ------------------------------------------------------------------------------------
+
+
+def test_inboxes_by_person_office_department_and_team(city, clerk, person, version, reviewer):
+    from quanban.cases import selectors
+
+    first = accept(clerk, version, person, window=city.window)
+    with time_machine.travel(dt.datetime(2026, 6, 16, 9, 0, tzinfo=SHANGHAI)):
+        second = accept(clerk, version, person, window=city.window)
+    older, newer = only_open(first), only_open(second)
+    assert (older.due_on, newer.due_on) == (D("2026-06-17"), D("2026-06-18"))
+
+    def inbox(scope, **kwargs):
+        return [t.pk for t in selectors.task_inbox(user=reviewer, scope=scope, **kwargs)]
+
+    assert inbox("team") == inbox("office") == inbox("department") == [older.pk, newer.pk]
+    assert inbox("mine") == []
+    services.task_claim(user=reviewer, task=newer)
+    assert inbox("mine") == [newer.pk]
+    assert inbox("team", kind="approve") == []
+    # Someone whose roles reach another department sees none of it.
+    outsider = factories.make_staff(city, Role.REVIEWER, scope=city.other_department)
+    assert list(selectors.task_inbox(user=outsider, scope="team")) == []
+    assert list(selectors.task_inbox(user=outsider, scope="department")) == []
+    with pytest.raises(ValidationFailed):
+        selectors.task_inbox(user=reviewer, scope="everyone")

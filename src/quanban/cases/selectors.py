@@ -34,7 +34,7 @@ BUSINESS_ROLES = frozenset(
         Role.DEPARTMENT_HEAD,
     }
 )
-INBOX_SCOPES = ("mine", "team")
+INBOX_SCOPES = ("mine", "office", "department", "team")
 INBOX_ORDERS = ("urgency", "opened", "-opened")
 MAX_PAGE = 200
 
@@ -71,11 +71,14 @@ def task_inbox(
     limit: int = 50,
     offset: int = 0,
 ) -> QuerySet[Task]:
-    """Open tasks: ``mine`` (claimed by the user) or ``team`` (every open task of the user's
-    departments, offices and halls), most urgent first (earliest due date)."""
+    """Open tasks, most urgent first (earliest due date): ``mine`` (claimed by the user),
+    ``office`` or ``department`` (the user's own, when their roles reach it), or ``team`` (every
+    unit their roles reach: departments, offices and halls)."""
     if scope not in INBOX_SCOPES:
         raise ValidationFailed(
-            _("待办范围应为 mine 或 team。"), code="inbox_scope_invalid", field="scope"
+            _("待办范围应为 mine、office、department 或 team。"),
+            code="inbox_scope_invalid",
+            field="scope",
         )
     if card and card not in CardLevel.values:
         raise ValidationFailed(_("亮灯筛选无效。"), code="card_invalid", field="card")
@@ -88,6 +91,14 @@ def task_inbox(
     tasks = Task.objects.filter(state=Task.State.OPEN)
     if scope == "mine":
         tasks = tasks.filter(assignee=user)
+    elif scope in ("office", "department"):
+        # The user's own office (处/科室) or department, as far as their roles reach.
+        reach = set(work_unit_ids(user))
+        own = user.office_id if scope == "office" else user.department_id
+        if own is None or own not in reach:
+            return Task.objects.none()
+        column = "office_id" if scope == "office" else "department_id"
+        tasks = tasks.filter(**{column: own})
     else:
         units = work_unit_ids(user)
         tasks = tasks.filter(Q(department_id__in=units) | Q(office_id__in=units))
