@@ -316,6 +316,370 @@ API: dict[str, Row] = {
     ),
 }
 
+# --- The case runtime's API: window, back office, applicant -----------------------------------
+# CLERK is a window clerk for the whole city: they see and work every case and the issue step;
+# EDITOR has business permission but no case in view (404); reviewers' and approvers' steps are
+# covered in tests/api/test_cases_api.py. Each row works on a fresh case (world.case).
+
+CASE_API_PREFIXES = ("/api/v1/cases", "/api/v1/tasks", "/api/v1/my/")
+REFUSAL = {
+    "reason": "不属于本机关职权",
+    "legal_basis": "《行政许可法》第三十二条",
+    "guidance": "请向区局申请",
+}
+
+
+def _case_item(world: World, **fields: Any) -> Any:
+    """A published item of the city's first department (one required material), per kind."""
+    from tests.catalogue import helpers as catalogue_helpers
+
+    cache = world.__dict__.setdefault("case_items", {})
+    key = repr(sorted(fields.items()))
+    if key not in cache:
+        cache[key] = catalogue_helpers.published(
+            world.city.department, basic_code=f"{world.n():012d}", **fields
+        )
+    return cache[key]
+
+
+def _keep(world: World, **value: Any) -> Any:
+    """Remember the row a request works on (world.case, world.task) and return it."""
+    ((name, row),) = value.items()
+    vars(world)[name] = row
+    return row
+
+
+def _case(world: World, *, ticked: bool = True, **item: Any) -> Any:
+    """A fresh case the window clerk received for the world's person (kept as world.case)."""
+    from quanban.cases import services as cases
+
+    version = _case_item(world, **item)
+    case = cases.case_receive(
+        user=world.users[CLERK],
+        item_version=version,
+        applicant=world.person,
+        channel="8",
+        answers={},
+        window=world.city.window,
+        received_material_ids=[version.materials.get(seq=1).pk] if ticked else [],
+    )
+    return _keep(world, case=case)
+
+
+def _accepted(world: World, **accept: Any) -> Any:
+    from quanban.cases import services as cases
+
+    return _keep(
+        world, case=cases.case_accept(user=world.users[CLERK], case=_case(world), **accept)
+    )
+
+
+def _suspended(world: World) -> Any:
+    from quanban.cases import services as cases
+
+    case = _accepted(world)
+    cases.case_suspend(user=world.users[CLERK], case=case, kind="inspection", reason="现场核查")
+    return case
+
+
+def _decided(world: World) -> Any:
+    """A 告知承诺 case approved at acceptance: its issue task waits at the hall."""
+    from quanban.cases import services as cases
+
+    version = _case_item(
+        world,
+        process={"kind": "single_approver", "commitment_allowed": True},
+        commitment_text="申请人承诺所填信息真实。",
+    )
+    case = cases.case_receive(
+        user=world.users[CLERK],
+        item_version=version,
+        applicant=world.person,
+        channel="8",
+        answers={},
+        window=world.city.window,
+        received_material_ids=[version.materials.get(seq=1).pk],
+    )
+    return _keep(world, case=cases.case_accept(user=world.users[CLERK], case=case, commitment=True))
+
+
+def _issue_task(world: World, *, claimed: bool = False) -> Any:
+    from quanban.cases import services as cases
+    from quanban.cases.models import Task
+
+    task = Task.objects.get(case=_decided(world), step="issue")
+    if claimed:
+        task = cases.task_claim(user=world.users[CLERK], task=task)
+    return _keep(world, task=task)
+
+
+def _posted(world: World) -> Any:
+    from quanban.cases import services as cases
+
+    cases.task_complete(
+        user=world.users[CLERK],
+        task=_issue_task(world),
+        outcome="issued",
+        delivery="post",
+        tracking_number="1234567890123",
+    )
+    return vars(world)["case"]
+
+
+def _deferred(world: World) -> Any:
+    """An accepted case whose second material (容缺后补) comes later."""
+    from quanban.cases import services as cases
+    from quanban.catalogue import services as catalogue
+    from quanban.core import clock
+    from tests.catalogue import helpers as catalogue_helpers
+
+    cache = world.__dict__.setdefault("case_items", {})
+    if "deferrable" not in cache:
+        draft = catalogue_helpers.draft(world.city.department, basic_code=f"{world.n():012d}")
+        catalogue.material_add(
+            user=None, version=draft, name="场所平面图", form="3", necessity="3", source="10"
+        )
+        catalogue.version_submit(user=None, version=draft)
+        cache["deferrable"] = catalogue.version_publish(user=None, version=draft)
+    version = cache["deferrable"]
+    case = cases.case_receive(
+        user=world.users[CLERK],
+        item_version=version,
+        applicant=world.person,
+        channel="8",
+        answers={},
+        window=world.city.window,
+        received_material_ids=[version.materials.get(seq=1).pk],
+    )
+    plan = version.materials.get(seq=2).pk
+    return _keep(
+        world,
+        case=cases.case_accept(user=world.users[CLERK], case=case, deferred={plan: clock.today()}),
+    )
+
+
+def _citizen_person(world: World) -> Any:
+    """The citizen caller's own registered person (they apply online as themselves)."""
+    citizen = world.users[CITIZEN]
+    person = NaturalPerson.objects.filter(user=citizen).first()
+    if person is None:
+        person = services.person_register(
+            name="王五", id_number=factories.valid_id_number(seq="777"), user=citizen
+        )
+    return person
+
+
+def _my_case(world: World, *, accepted: bool = False) -> Any:
+    from quanban.cases import services as cases
+
+    _citizen_person(world)
+    case = cases.case_submit_online(
+        user=world.users[CITIZEN], item_version=_case_item(world), answers={}
+    )
+    if accepted:
+        ticks = [_case_item(world).materials.get(seq=1).pk]
+        case = cases.case_accept(user=world.users[CLERK], case=case, received_material_ids=ticks)
+    return _keep(world, case=case)
+
+
+def _my_case_body(world: World) -> dict[str, Any]:
+    _citizen_person(world)
+    return {"item_version_id": _case_item(world).pk}
+
+
+def _case_state(world: World) -> Any:
+    from quanban.cases.models import Case
+
+    return Case.objects.filter(pk=vars(world)["case"].pk).values_list("state", "version").get()
+
+
+def _case_count(world: World) -> int:
+    from quanban.cases.models import Case
+
+    return Case.objects.count()
+
+
+def _task_state(world: World) -> Any:
+    from quanban.cases.models import Task
+
+    task = Task.objects.filter(pk=vars(world)["task"].pk)
+    return task.values_list("state", "assignee", "version").get()
+
+
+def _case_write(allowed: int = 200, **others: int) -> dict[str, Outcome]:
+    """A write on a case: the city's window clerk may; the editor cannot see the case."""
+    return api_only({CLERK: allowed, EDITOR: 404, **others})
+
+
+def _case_url(make: Callable[[World], Any], action: str) -> Callable[[World], str]:
+    return lambda w: f"/api/v1/cases/{make(w).pk}/{action}"
+
+
+def _task_url(make: Callable[[World], Any], action: str) -> Callable[[World], str]:
+    return lambda w: f"/api/v1/tasks/{make(w).pk}/{action}"
+
+
+STAFF_READ = {c: 200 for c in STAFF}
+HIDDEN = {c: 404 for c in STAFF} | {CLERK: 200}
+APPLICANT = api_only({CITIZEN: 200})
+
+API.update(
+    {
+        "POST /api/v1/cases": Row(
+            "POST",
+            "/api/v1/cases",
+            api_only({CLERK: 201, EDITOR: 201}),
+            body=lambda w: {
+                "item_version_id": _case_item(w).pk,
+                "person_id": w.person.pk,
+                "channel": "8",
+                "window_id": w.city.window.pk,
+            },
+            state=_case_count,
+        ),
+        "GET /api/v1/cases": Row("GET", "/api/v1/cases?state=received", api_only(STAFF_READ)),
+        "GET /api/v1/cases/{case_id}": Row(
+            "GET", lambda w: f"/api/v1/cases/{_case(w).pk}", api_only(HIDDEN)
+        ),
+        "POST /api/v1/cases/{case_id}/accept": Row(
+            "POST",
+            _case_url(_case, "accept"),
+            _case_write(),
+            body=lambda w: {"version": 1},
+            state=_case_state,
+        ),
+        "POST /api/v1/cases/{case_id}/supplement-request": Row(
+            "POST",
+            _case_url(lambda w: _case(w, ticked=False), "supplement-request"),
+            _case_write(),
+            body=lambda w: {},
+            state=_case_state,
+        ),
+        "POST /api/v1/cases/{case_id}/refuse": Row(
+            "POST",
+            _case_url(_case, "refuse"),
+            _case_write(),
+            body=lambda w: REFUSAL,
+            state=_case_state,
+        ),
+        "POST /api/v1/cases/{case_id}/suspend": Row(
+            "POST",
+            _case_url(_accepted, "suspend"),
+            _case_write(),
+            body=lambda w: {"kind": "inspection", "reason": "现场核查"},
+            state=_case_state,
+        ),
+        "POST /api/v1/cases/{case_id}/resume": Row(
+            "POST",
+            _case_url(_suspended, "resume"),
+            _case_write(),
+            body=lambda w: {},
+            state=_case_state,
+        ),
+        # Only an approver or head of the lead department extends (none of the callers is).
+        "POST /api/v1/cases/{case_id}/extend": Row(
+            "POST",
+            _case_url(_accepted, "extend"),
+            _case_write(403),
+            body=lambda w: {"days": 5, "reason": "需专家论证"},
+            state=_case_state,
+        ),
+        # After acceptance only an approver or head of the lead department terminates.
+        "POST /api/v1/cases/{case_id}/terminate": Row(
+            "POST",
+            _case_url(_accepted, "terminate"),
+            _case_write(403),
+            body=lambda w: {"termination": "withdrawn", "note": "申请人撤回"},
+            state=_case_state,
+        ),
+        "POST /api/v1/cases/{case_id}/deferred-supply": Row(
+            "POST",
+            _case_url(_deferred, "deferred-supply"),
+            _case_write(),
+            body=lambda w: {"material_ids": [vars(w)["case"].item_version.materials.get(seq=2).pk]},
+            state=_case_state,
+        ),
+        "POST /api/v1/cases/{case_id}/deliver": Row(
+            "POST",
+            _case_url(_posted, "deliver"),
+            _case_write(),
+            body=lambda w: {},
+            state=_case_state,
+        ),
+        "POST /api/v1/cases/{case_id}/on-the-spot": Row(
+            "POST",
+            _case_url(
+                lambda w: _case(w, case_kind="1", legal_limit_days=0, promised_limit_days=0),
+                "on-the-spot",
+            ),
+            _case_write(),
+            body=lambda w: {},
+            state=_case_state,
+        ),
+        "GET /api/v1/tasks": Row("GET", "/api/v1/tasks?scope=team", api_only(STAFF_READ)),
+        "GET /api/v1/tasks/{task_id}": Row(
+            "GET", lambda w: f"/api/v1/tasks/{_issue_task(w).pk}", api_only(HIDDEN)
+        ),
+        "POST /api/v1/tasks/{task_id}/claim": Row(
+            "POST",
+            _task_url(_issue_task, "claim"),
+            _case_write(),
+            body=lambda w: {},
+            state=_task_state,
+        ),
+        "POST /api/v1/tasks/{task_id}/release": Row(
+            "POST",
+            _task_url(lambda w: _issue_task(w, claimed=True), "release"),
+            _case_write(),
+            body=lambda w: {},
+            state=_task_state,
+        ),
+        "POST /api/v1/tasks/{task_id}/complete": Row(
+            "POST",
+            _task_url(_issue_task, "complete"),
+            _case_write(),
+            body=lambda w: {"outcome": "issued", "delivery": "window"},
+            state=_task_state,
+        ),
+        "POST /api/v1/my/cases": Row(
+            "POST",
+            "/api/v1/my/cases",
+            api_only({CITIZEN: 201}),
+            body=_my_case_body,
+            state=_case_count,
+        ),
+        "GET /api/v1/my/cases": Row("GET", "/api/v1/my/cases", APPLICANT),
+        "GET /api/v1/my/cases/{case_id}": Row(
+            "GET", lambda w: f"/api/v1/my/cases/{_my_case(w).pk}", APPLICANT
+        ),
+        "POST /api/v1/my/cases/{case_id}/withdraw": Row(
+            "POST",
+            lambda w: f"/api/v1/my/cases/{_my_case(w, accepted=True).pk}/withdraw",
+            APPLICANT,
+            body=lambda w: {"note": "不办了"},
+            state=_case_state,
+        ),
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def _cases_on_a_covered_day(request):
+    """Case rows accept cases and count working days: they run on a day the calendar covers."""
+    callspec = getattr(request.node, "callspec", None)
+    key = callspec.params.get("key", "") if callspec else ""
+    if not key.partition(" ")[2].startswith(CASE_API_PREFIXES):
+        yield
+        return
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 6, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        yield
+
+
 # --- The table: every other URL pattern (keyed by its Django route) --------------------------
 
 PAGES: dict[str, Row] = {

@@ -11,7 +11,17 @@ from quanban import __version__
 from quanban.api import problems
 from quanban.api.auth import AUTH
 from quanban.api.parser import NulSafeParser
-from quanban.api.routers import accounts, audit, calendar, catalogue, search, system
+from quanban.api.routers import (
+    accounts,
+    audit,
+    calendar,
+    cases,
+    catalogue,
+    my_cases,
+    search,
+    system,
+    tasks,
+)
 
 
 class QuanbanAPI(NinjaAPI):
@@ -43,3 +53,6 @@ api.add_router("/calendar", calendar.router, tags=["calendar"])
 api.add_router("/audit", audit.router, tags=["audit"])
 api.add_router("/search", search.router, tags=["search"])
 api.add_router("/catalogue", catalogue.router, tags=["catalogue"])
+api.add_router("/", cases.router, tags=["cases"])
+api.add_router("/", tasks.router, tags=["tasks"])
+api.add_router("/", my_cases.router, tags=["my cases"])

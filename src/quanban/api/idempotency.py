@@ -1,0 +1,140 @@
+"""``Idempotency-Key``: a POST sent twice with the same key does its work once.
+
+A client that is not sure its request arrived (a timeout, a dropped connection) sends it again with
+the same key and gets the first response back instead of a second case. The rules:
+
+- The key is the client's, scoped to the signed-in user (``IdempotencyKey``: unique per key and
+  user). It is 1–255 visible ASCII characters; a UUID is the usual choice.
+- The request is identified by the SHA-256 of its canonical JSON: method, path and the validated
+  body (sorted keys, no insignificant whitespace), so key order or spacing never makes two
+  requests differ, while another operation or another body does.
+- Same key, same request: the stored status and body are replayed (with ``Idempotent-Replayed:
+  true``). Same key, different request: 422 ``idempotency_key_reused``, nothing done.
+- Only successful responses are stored. A request that fails (a 4xx problem) rolls back with its
+  key, so correcting the problem and retrying with the same key works.
+- A key is remembered for 24 hours (:data:`KEY_TTL`); after that the same key starts afresh.
+
+Concurrency: the key row is inserted *first*, inside the transaction that does the work. A second
+request with the same key blocks on the unique index until the first commits (PostgreSQL), then
+its insert fails and it reads and replays the committed response; on SQLite the second
+transaction already waits at ``BEGIN IMMEDIATE``. The failed insert runs in a savepoint so the
+transaction stays usable. If the first rolled back, the second's insert simply succeeds and it
+does the work itself. So however many requests race with one key, the work is done exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Header, Schema
+
+from quanban.accounts.models import User
+from quanban.cases.models import IdempotencyKey
+from quanban.core import clock
+from quanban.core.errors import Conflict, ValidationFailed
+
+KEY_TTL = dt.timedelta(hours=24)
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        None,
+        alias=HEADER,
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description=(
+            "Optional. The same key with the same body within 24 hours replays the first "
+            "response; with another body it is refused (422 `idempotency_key_reused`)."
+        ),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def request_hash(request: HttpRequest, payload: Any) -> str:
+    """SHA-256 of the request's canonical JSON (method, path, validated body)."""
+    if isinstance(payload, Schema):
+        payload = payload.model_dump(mode="json")
+    canonical = json.dumps(
+        {"method": request.method, "path": request.path, "body": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotent(
+    request: HttpRequest,
+    *,
+    key: str | None,
+    payload: Any,
+    run: Callable[[], tuple[int, Schema]],
+) -> Outcome:
+    """Run ``run`` (which returns a status and an output schema) at most once per key.
+
+    Without a key it simply runs. With one, the work and the stored response commit together.
+    """
+    if key is None:
+        status, out = run()
+        return Outcome(status, out.model_dump(mode="json"), replayed=False)
+    user = request.user
+    assert isinstance(user, User)  # the operations that take a key require authentication
+    digest = request_hash(request, payload)
+    with transaction.atomic():
+        now = clock.now()
+        # An expired key may be used again: forget its old request.
+        IdempotencyKey.objects.filter(key=key, user=user, created_at__lt=now - KEY_TTL).delete()
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate must not break the transaction
+                row = IdempotencyKey.objects.create(
+                    key=key, user=user, request_hash=digest, created_at=now
+                )
+        except IntegrityError:
+            # Another request with this key committed first (we waited for it): replay it.
+            return _replay(IdempotencyKey.objects.filter(key=key, user=user).first(), digest)
+        status, out = run()
+        body = out.model_dump(mode="json")
+        row.response_status = status
+        row.response_body = body
+        row.save(update_fields=["response_status", "response_body"])
+    return Outcome(status, body, replayed=False)
+
+
+def _replay(row: IdempotencyKey | None, digest: str) -> Outcome:
+    if row is not None and row.request_hash != digest:
+        raise ValidationFailed(
+            _("该幂等键已用于另一个请求；请为新的请求使用新的幂等键。"),
+            code="idempotency_key_reused",
+            field=HEADER,
+        )
+    if row is None or row.response_status is None or row.response_body is None:
+        raise Conflict(
+            _("使用该幂等键的请求仍在处理中，请稍后重试。"), code="idempotency_in_progress"
+        )
+    return Outcome(row.response_status, row.response_body, replayed=True)
+
+
+def idempotency_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete keys older than :data:`KEY_TTL`; returns how many (for a periodic task)."""
+    cutoff = (now or clock.now()) - KEY_TTL
+    deleted, _per_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
