@@ -14,15 +14,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from quanban.accounts.models import User
+from quanban.api.case_schemas import Answers, Form, SuspensionOut
 from quanban.api.idempotency import KeyHeader, idempotent
 from quanban.api.preconditions import IfMatch, VersionIn, expected_version, set_etag
-from quanban.api.routers.cases import (
-    Answers,
-    Form,
-    SuspensionOut,
-    idempotent_reply,
-    version_checked,
-)
+from quanban.api.routers.cases import idempotent_reply, version_checked
 from quanban.api.types import NO_NUL, BodyId, PageIn, PathId
 from quanban.cases import selectors, services
 from quanban.cases.models import Case

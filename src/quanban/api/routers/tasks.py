@@ -6,15 +6,15 @@ another person claimed or completed since is a 412, never a silent overwrite.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from quanban.accounts import selectors as accounts
-from quanban.accounts.models import OrgUnit, User
+from quanban.accounts.models import User
 from quanban.accounts.roles import Perm
+from quanban.api.case_schemas import InboxTaskOut, TaskOut
 from quanban.api.preconditions import IfMatch, VersionIn, expected_version, set_etag
 from quanban.api.types import NO_NUL, PageIn, PathId
 from quanban.cases import selectors, services
@@ -62,94 +62,6 @@ class TaskCompleteIn(VersionIn):
     legal_basis: str = Field("", max_length=2000, pattern=NO_NUL)
     delivery: DeliveryCode | None = None
     tracking_number: str = Field("", max_length=40, pattern=NO_NUL)
-
-
-# --- Output ------------------------------------------------------------------------------------
-
-
-class UnitOut(Schema):
-    id: int
-    name: str
-
-    @staticmethod
-    def of(unit: OrgUnit | None) -> UnitOut | None:
-        return None if unit is None else UnitOut(id=unit.pk, name=unit.name)
-
-
-class PersonRef(Schema):
-    id: int
-    name: str
-
-    @staticmethod
-    def of(user: User | None) -> PersonRef | None:
-        if user is None:
-            return None
-        return PersonRef(id=user.pk, name=user.display_name or user.get_username())
-
-
-class TaskOut(Schema):
-    id: int
-    case_id: int
-    step: str
-    kind: str
-    name: str
-    department: UnitOut
-    office: UnitOut | None
-    role: str
-    assignee: PersonRef | None
-    claimed_at: dt.datetime | None
-    state: str
-    opened_at: dt.datetime
-    warn_on: dt.date | None
-    due_on: dt.date | None
-    limit_days: int
-    card_level: str
-    completed_at: dt.datetime | None
-    completed_by: PersonRef | None
-    outcome: str
-    opinion: str
-    data: dict[str, Any]
-    version: int
-
-    @staticmethod
-    def of(task: Task) -> TaskOut:
-        return TaskOut(
-            id=task.pk,
-            case_id=task.case_id,
-            step=task.step,
-            kind=task.kind,
-            name=task.name,
-            department=UnitOut(id=task.department.pk, name=task.department.name),
-            office=UnitOut.of(task.office),
-            role=task.role,
-            assignee=PersonRef.of(task.assignee),
-            claimed_at=task.claimed_at,
-            state=task.state,
-            opened_at=task.opened_at,
-            warn_on=task.warn_on,
-            due_on=task.due_on,
-            limit_days=task.limit_days,
-            card_level=task.card_level,
-            completed_at=task.completed_at,
-            completed_by=PersonRef.of(task.completed_by),
-            outcome=task.outcome,
-            opinion=task.opinion,
-            data=task.data,
-            version=task.version,
-        )
-
-
-class InboxTaskOut(TaskOut):
-    case_number: str | None
-    item_name: str
-
-    @staticmethod
-    def of_inbox(task: Task) -> InboxTaskOut:
-        return InboxTaskOut(
-            **TaskOut.of(task).model_dump(),
-            case_number=task.case.number,
-            item_name=task.case.item_version.name,
-        )
 
 
 class TaskPage(Schema):
