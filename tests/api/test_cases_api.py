@@ -7,6 +7,7 @@ accepted that day is due on Tuesday the 23rd (the Dragon Boat Festival is 19–2
 from __future__ import annotations
 
 import datetime as dt
+from typing import get_args
 
 import pytest
 import time_machine
@@ -15,7 +16,11 @@ from quanban.accounts import services as accounts
 from quanban.accounts.roles import Role
 from quanban.api.idempotency import request_hash
 from quanban.api.preconditions import expected_version
-from quanban.cases.models import Case, IdempotencyKey, Task
+from quanban.api.routers import cases as cases_router
+from quanban.api.routers import tasks as tasks_router
+from quanban.cases import selectors
+from quanban.cases.models import Case, CaseSuspension, Channel, IdempotencyKey, Task
+from quanban.cases.services.runtime import OUTCOMES
 from quanban.core.models import AuditRecord
 from tests import factories
 from tests.api.case_journey import A_MONDAY, SHANGHAI, Caller, ok, problem
@@ -27,6 +32,17 @@ CASES = "/api/v1/cases"
 TASKS = "/api/v1/tasks"
 MY = "/api/v1/my/cases"
 ID_NUMBER = factories.valid_id_number()
+
+
+def test_literal_types_match_the_domain():
+    assert list(get_args(cases_router.ChannelCode)) == list(Channel.values)
+    assert list(get_args(cases_router.StateCode)) == list(Case.State.values)
+    assert list(get_args(cases_router.SuspensionKind)) == list(CaseSuspension.Kind.values)
+    assert list(get_args(cases_router.DecisionCode)) == list(Case.Decision.values)
+    assert list(get_args(tasks_router.DeliveryCode)) == list(Case.Delivery.values)
+    assert list(get_args(tasks_router.TaskKind)) == list(OUTCOMES)
+    scopes = tasks_router.InboxFilters.model_fields["scope"].annotation
+    assert get_args(scopes) == selectors.INBOX_SCOPES
 
 
 @pytest.fixture(autouse=True)
@@ -633,4 +649,8 @@ def test_a_task_is_given_back_to_the_inbox(city, window, reviewer, version, pers
     )
     assert (released["assignee"], released["version"]) == (None, 3)
     assert ok(reviewer.get(TASKS))["items"] == []
-    assert [t["id"] for t in ok(reviewer.get(TASKS, scope="team"))["items"]] == [review["id"]]
+    for scope in ("team", "department", "office"):
+        listed = ok(reviewer.get(TASKS, scope=scope))["items"]
+        assert [t["id"] for t in listed] == [review["id"]], scope
+    other_office = Caller.of(factories.make_staff(city, Role.REVIEWER, scope=city.other_department))
+    assert ok(other_office.get(TASKS, scope="office"))["items"] == []

@@ -42,8 +42,12 @@ def staff_user(request: HttpRequest, perm: str = Perm.WORKBENCH) -> User:
 
 
 class InboxFilters(Schema):
-    scope: Literal["mine", "team"] = Field(
-        "mine", description="mine: claimed by me; team: open in my departments, offices, halls."
+    scope: Literal["mine", "office", "department", "team"] = Field(
+        "mine",
+        description=(
+            "mine: claimed by me; office / department: my own office's or department's (as far "
+            "as my roles reach); team: every unit my roles reach."
+        ),
     )
     card: CardCode | None = Field(None, description="Only this card level (亮灯).")
     kind: TaskKind | None = Field(None, description="Only tasks of this step kind.")
@@ -77,7 +81,7 @@ class TaskPage(Schema):
     "/tasks",
     response=TaskPage,
     summary="My inbox / 待办",
-    description="Open tasks, most urgent first: red, yellow, then by due date.",
+    description="Open tasks, most urgent first (earliest due date; stopped clocks last).",
 )
 def task_inbox(request: HttpRequest, filters: Query[InboxFilters], page: Query[PageIn]) -> TaskPage:
     tasks = selectors.task_inbox(
