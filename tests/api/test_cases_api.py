@@ -467,11 +467,6 @@ def test_an_applicant_applies_follows_and_withdraws_their_own_case(
     assert (case.termination, case.termination_note) == ("withdrawn", "不再开店")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services terminate a case still without a number (received), which the check "
-    "constraint case_accepted_has_number refuses: IntegrityError, a 500 (reported to the lead)",
-)
 def test_an_applicant_withdraws_before_acceptance(version, citizen_with_person):
     me = Caller.of(citizen_with_person)
     mine = ok(me.post(MY, {"item_version_id": version.pk}), 201)

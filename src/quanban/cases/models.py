@@ -240,8 +240,10 @@ class Case(models.Model):
             ),
             models.CheckConstraint(
                 name="case_accepted_has_number",
-                # Only the states before acceptance (and a refusal) go without a number.
+                # Only the states before acceptance (and a refusal, or a withdrawal before
+                # acceptance) go without a number.
                 condition=Q(state__in=["received", "pending_supplement", "refused"])
+                | Q(state="terminated", accepted_at__isnull=True)
                 | Q(number__isnull=False),
             ),
             models.CheckConstraint(
