@@ -471,7 +471,13 @@ def test_an_applicant_withdraws_before_acceptance(version, citizen_with_person):
     me = Caller.of(citizen_with_person)
     mine = ok(me.post(MY, {"item_version_id": version.pk}), 201)
     withdrawn = ok(me.post(f"{MY}/{mine['id']}/withdraw", {"version": 1}))
-    assert withdrawn["state"] == "terminated"
+    assert (withdrawn["state"], withdrawn["number"], withdrawn["version"]) == (
+        "terminated",
+        None,
+        2,
+    )
+    case = Case.objects.get(pk=mine["id"])
+    assert (case.termination, case.termination_note) == ("withdrawn", "申请人撤回申请")
 
 
 def test_an_applicant_without_a_registered_person_is_told_to_register(version):
