@@ -139,6 +139,12 @@ def _staff_may_see(user: User, case: Case) -> bool:
         return False
     if case.first_responder_id == user.pk:
         return True
+    if case.first_responder_id is None and case.state in (
+        Case.State.RECEIVED,
+        Case.State.PENDING_SUPPLEMENT,
+    ):
+        # An online submission before any clerk took it: every window clerk may (网上预审).
+        return RoleAssignment.objects.filter(user=user, role=Role.WINDOW_CLERK).exists()
     units = set(work_unit_ids(user))
     if not units:
         return False
@@ -200,7 +206,7 @@ def case_list_for_staff(
 
 def case_online_intake(*, user: User, limit: int = 50) -> QuerySet[Case]:
     """Online submissions waiting for a clerk's acceptance (网上预审), oldest first."""
-    if not set(work_unit_ids(user)):
+    if not RoleAssignment.objects.filter(user=user, role=Role.WINDOW_CLERK).exists():
         return Case.objects.none()
     return (
         Case.objects.filter(

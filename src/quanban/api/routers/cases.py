@@ -11,11 +11,8 @@ routers/tasks.py. See docs/api-cases.md.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -36,9 +33,8 @@ from quanban.api.routers.tasks import NO_VERSION, staff_user
 from quanban.api.types import NO_NUL, BodyId, Instant, PageIn, PathId
 from quanban.cases import selectors, services
 from quanban.cases.models import Case
-from quanban.cases.services._common import lock
 from quanban.catalogue import selectors as catalogue
-from quanban.core.errors import NotFound, ValidationFailed
+from quanban.core.errors import ValidationFailed
 
 router = Router()
 
@@ -143,19 +139,6 @@ NO_ON_THE_SPOT_INPUT = OnTheSpotIn.model_validate({})
 # --- Helpers -----------------------------------------------------------------------------------
 
 
-@contextmanager
-def version_checked(case: Case, expected: int | None) -> Iterator[None]:
-    """Check the version under the case's row lock, held through the service's transaction.
-
-    For the services that take no ``expected_version`` themselves (supplement request, refusal,
-    deferred supply, delivery, withdrawal); the others check it in their own lock.
-    """
-    with transaction.atomic():
-        if expected is not None:
-            lock(case, expected_version=expected)
-        yield
-
-
 def idempotent_reply(response: HttpResponse, outcome: Outcome) -> Status[dict[str, Any]]:
     set_etag(response, int(outcome.body["version"]))
     if outcome.replayed:
@@ -181,20 +164,6 @@ def _reply_fresh(response: HttpResponse, case: Case, user: User) -> CaseOut:
 def _case_for_write(request: HttpRequest, case_id: int) -> tuple[User, Case]:
     user = staff_user(request, Perm.BUSINESS_WRITE)
     return user, selectors.case_get_for_staff(user=user, case_id=case_id)
-
-
-def _case_for_intake(request: HttpRequest, case_id: int) -> tuple[User, Case]:
-    """A case to accept, refuse or ask to supplement: one the caller may see, or an online
-    submission waiting in the online intake (网上预审) — which ``case_get_for_staff`` does not
-    show, as it has no window, first responder or lead department yet."""
-    user = staff_user(request, Perm.BUSINESS_WRITE)
-    try:
-        return user, selectors.case_get_for_staff(user=user, case_id=case_id)
-    except NotFound:
-        for case in selectors.case_online_intake(user=user, limit=selectors.MAX_PAGE):
-            if case.pk == case_id:
-                return user, case
-        raise
 
 
 # --- Operations --------------------------------------------------------------------------------
@@ -279,7 +248,7 @@ def case_accept(
     if_match: IfMatch = None,
     idempotency_key: KeyHeader = None,
 ) -> Status[dict[str, Any]]:
-    user, case = _case_for_intake(request, case_id)
+    user, case = _case_for_write(request, case_id)
 
     def run() -> tuple[int, CaseOut]:
         accepted = services.case_accept(
@@ -308,9 +277,10 @@ def case_supplement_request(
     payload: VersionIn = NO_VERSION,
     if_match: IfMatch = None,
 ) -> CaseOut:
-    user, case = _case_for_intake(request, case_id)
-    with version_checked(case, expected_version(if_match, payload.version)):
-        services.case_request_supplement(user=user, case=case)
+    user, case = _case_for_write(request, case_id)
+    services.case_request_supplement(
+        user=user, case=case, expected_version=expected_version(if_match, payload.version)
+    )
     return _reply_fresh(response, case, user)
 
 
@@ -327,15 +297,15 @@ def case_refuse(
     payload: RefuseIn,
     if_match: IfMatch = None,
 ) -> CaseOut:
-    user, case = _case_for_intake(request, case_id)
-    with version_checked(case, expected_version(if_match, payload.version)):
-        refused = services.case_refuse(
-            user=user,
-            case=case,
-            reason=payload.reason,
-            legal_basis=payload.legal_basis,
-            guidance=payload.guidance,
-        )
+    user, case = _case_for_write(request, case_id)
+    refused = services.case_refuse(
+        user=user,
+        case=case,
+        reason=payload.reason,
+        legal_basis=payload.legal_basis,
+        guidance=payload.guidance,
+        expected_version=expected_version(if_match, payload.version),
+    )
     return _reply(response, refused, user)
 
 
@@ -424,8 +394,12 @@ def case_supply_deferred(
     if_match: IfMatch = None,
 ) -> CaseOut:
     user, case = _case_for_write(request, case_id)
-    with version_checked(case, expected_version(if_match, payload.version)):
-        services.case_supply_deferred(user=user, case=case, material_ids=payload.material_ids)
+    services.case_supply_deferred(
+        user=user,
+        case=case,
+        material_ids=payload.material_ids,
+        expected_version=expected_version(if_match, payload.version),
+    )
     return _reply_fresh(response, case, user)
 
 
@@ -442,8 +416,12 @@ def case_deliver(
     if_match: IfMatch = None,
 ) -> CaseOut:
     user, case = _case_for_write(request, case_id)
-    with version_checked(case, expected_version(if_match, payload.version)):
-        delivered = services.case_deliver(user=user, case=case, delivered_at=payload.delivered_at)
+    delivered = services.case_deliver(
+        user=user,
+        case=case,
+        delivered_at=payload.delivered_at,
+        expected_version=expected_version(if_match, payload.version),
+    )
     return _reply(response, delivered, user)
 
 

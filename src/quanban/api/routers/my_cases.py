@@ -17,7 +17,7 @@ from quanban.accounts.models import User
 from quanban.api.case_schemas import Answers, Form, SuspensionOut
 from quanban.api.idempotency import KeyHeader, idempotent
 from quanban.api.preconditions import IfMatch, VersionIn, expected_version, set_etag
-from quanban.api.routers.cases import idempotent_reply, version_checked
+from quanban.api.routers.cases import idempotent_reply
 from quanban.api.types import NO_NUL, BodyId, PageIn, PathId
 from quanban.cases import selectors, services
 from quanban.cases.models import Case
@@ -231,8 +231,12 @@ def my_case_withdraw(
 ) -> MyCaseOut:
     user = _applicant(request)
     case = selectors.case_get_for_applicant(user=user, case_id=case_id)
-    with version_checked(case, expected_version(if_match, payload.version)):
-        services.case_withdraw(user=user, case=case, note=payload.note)
+    services.case_withdraw(
+        user=user,
+        case=case,
+        note=payload.note,
+        expected_version=expected_version(if_match, payload.version),
+    )
     fresh = selectors.case_get_for_applicant(user=user, case_id=case_id)
     set_etag(response, fresh.version)
     return MyCaseOut.of(fresh)

@@ -5,21 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('cases', '0003_process_runtime'),
-        ('catalogue', '0003_instant_rule_set'),
+        ("accounts", "0001_initial"),
+        ("cases", "0003_process_runtime"),
+        ("catalogue", "0003_instant_rule_set"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='case',
-            name='case_accepted_has_number',
+            model_name="case",
+            name="case_accepted_has_number",
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['received', 'pending_supplement', 'refused']), models.Q(('accepted_at__isnull', True), ('state', 'terminated')), ('number__isnull', False), _connector='OR'), name='case_accepted_has_number'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("state__in", ["received", "pending_supplement", "refused"]),
+                    models.Q(("accepted_at__isnull", True), ("state", "terminated")),
+                    ("number__isnull", False),
+                    _connector="OR",
+                ),
+                name="case_accepted_has_number",
+            ),
         ),
     ]

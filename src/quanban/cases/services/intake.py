@@ -455,10 +455,13 @@ def _accept_locked(
     locked.state = target
     locked.accepted_at = now
     locked.accepted_by = user
+    if locked.first_responder_id is None and user is not None:
+        # An online submission: the clerk who accepts it answers for it from now (首问负责).
+        locked.first_responder = user
     # A year the calendar does not cover refuses the acceptance (CalendarNotCovered, rolled
     # back): a case is never accepted without its due dates.
     recompute_clock(locked, today=today)
-    fields = ["number", "state", "accepted_at", "accepted_by", *CLOCK_FIELDS]
+    fields = ["number", "state", "accepted_at", "accepted_by", "first_responder", *CLOCK_FIELDS]
     promised = list(_deferred_of(locked).values())
     if promised:
         latest = max(promised)
@@ -497,14 +500,16 @@ def _deferred_of(case: Case) -> dict[int, dt.date]:
     return {row.material_id: row.deferred_until for row in rows if row.deferred_until is not None}
 
 
-def case_request_supplement(*, user: User, case: Case) -> dict[str, Any]:
+def case_request_supplement(
+    *, user: User, case: Case, expected_version: int | None = None
+) -> dict[str, Any]:
     """Tell the applicant, once, everything still to supplement (一次性告知); returns the notice.
 
     The notice names every missing material at once; the case waits in 补齐补正.
     """
     require_perm(user, Perm.BUSINESS_WRITE)
     with transaction.atomic():
-        locked = lock(case)
+        locked = lock(case, expected_version=expected_version)
         target = require_transition(locked, "request_supplement")
         missing = _missing(locked)
         if not missing:
@@ -533,7 +538,15 @@ def case_request_supplement(*, user: User, case: Case) -> dict[str, Any]:
     return notice
 
 
-def case_refuse(*, user: User, case: Case, reason: str, legal_basis: str, guidance: str) -> Case:
+def case_refuse(
+    *,
+    user: User,
+    case: Case,
+    reason: str,
+    legal_basis: str,
+    guidance: str,
+    expected_version: int | None = None,
+) -> Case:
     """Refuse to accept (不予受理), with the reason, the legal basis and where to go instead.
 
     The window has no veto (窗口无否决权): a refusal without all three is itself refused.
@@ -557,7 +570,7 @@ def case_refuse(*, user: User, case: Case, reason: str, legal_basis: str, guidan
             extra={"fields": empty},
         )
     with transaction.atomic():
-        locked = lock(case)
+        locked = lock(case, expected_version=expected_version)
         target = require_transition(locked, "refuse")
         before = case_snapshot(locked)
         now = clock.now()

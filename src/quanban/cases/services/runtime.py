@@ -718,11 +718,17 @@ def _issue(
         applicant_notify(case, "issued")
 
 
-def case_deliver(*, user: User, case: Case, delivered_at: dt.datetime | None = None) -> Case:
+def case_deliver(
+    *,
+    user: User,
+    case: Case,
+    delivered_at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
     """Record when the applicant received a posted result (the post's delivery date)."""
     require_perm(user, Perm.BUSINESS_WRITE)
     with transaction.atomic():
-        locked = lock(case)
+        locked = lock(case, expected_version=expected_version)
         if locked.delivery != Case.Delivery.POST or locked.delivered_at is not None:
             raise Conflict(
                 _("只有已寄出且尚未签收的结果可以登记送达。"), code="delivery_not_pending"
@@ -814,10 +820,12 @@ def _terminate(case: Case, termination: str, note: str, *, now: dt.datetime) -> 
     applicant_notify(case, "terminated")
 
 
-def case_withdraw(*, user: User, case: Case, note: str = "") -> Case:
+def case_withdraw(
+    *, user: User, case: Case, note: str = "", expected_version: int | None = None
+) -> Case:
     """撤回: the applicant withdraws their own application before it is decided."""
     with transaction.atomic():
-        locked = lock(case)
+        locked = lock(case, expected_version=expected_version)
         own = (
             locked.submitted_by_id == user.pk
             or (locked.person is not None and locked.person.user_id == user.pk)
@@ -867,7 +875,13 @@ def _revoke_false_commitment(case: Case, user: User, finding: str, *, now: dt.da
 # --- 容缺 ------------------------------------------------------------------------------------
 
 
-def case_supply_deferred(*, user: User, case: Case, material_ids: Iterable[int]) -> list[int]:
+def case_supply_deferred(
+    *,
+    user: User,
+    case: Case,
+    material_ids: Iterable[int],
+    expected_version: int | None = None,
+) -> list[int]:
     """The applicant brings 容缺 materials they promised; returns the ids still owed."""
     require_perm(user, Perm.BUSINESS_WRITE)
     wanted = sorted(set(material_ids))
@@ -876,7 +890,7 @@ def case_supply_deferred(*, user: User, case: Case, material_ids: Iterable[int])
             _("请选择补交的材料。"), code="materials_required", field="material_ids"
         )
     with transaction.atomic():
-        locked = lock(case)
+        locked = lock(case, expected_version=expected_version)
         owed = {row.material_id: row for row in owed_materials(locked)}
         not_owed = [m for m in wanted if m not in owed]
         if not_owed:
