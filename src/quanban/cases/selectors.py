@@ -171,6 +171,9 @@ def case_get_for_staff(*, user: User, case_id: int) -> Case:
             "lead_department",
             "lead_office",
             "first_responder",
+            "accepted_by",
+            "decided_by",
+            "issued_by",
         )
         .filter(pk=case_id)
         .first()

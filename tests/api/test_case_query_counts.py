@@ -1,0 +1,92 @@
+"""Query counts of the inbox and the case page, pinned: they must not grow with the data.
+
+An inbox of one task and an inbox of six take the same number of queries, and so does the case
+page of a case with one task and one with several done; a change that adds a query per row (an
+N+1) fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from quanban.accounts.roles import Role
+from quanban.cases import services
+from quanban.cases.models import Case, Task
+from tests import factories
+from tests.api.case_journey import A_MONDAY, Caller, ok
+from tests.catalogue import helpers
+
+pytestmark = pytest.mark.django_db
+
+INBOX_QUERIES = 6
+CASE_PAGE_QUERIES = 12
+
+
+@pytest.fixture(autouse=True)
+def _a_covered_monday():
+    with time_machine.travel(A_MONDAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def version(city):
+    return helpers.published(city.department)
+
+
+def accepted_case(clerk, version, city, n: int) -> Case:
+    from quanban.accounts import services as accounts
+
+    person = accounts.person_register(
+        name=f"申请人{n}", id_number=factories.valid_id_number(seq=f"{n:03d}")
+    )
+    case = services.case_receive(
+        user=clerk,
+        item_version=version,
+        applicant=person,
+        channel="8",
+        answers={},
+        window=city.window,
+        received_material_ids=[version.materials.get().pk],
+    )
+    return services.case_accept(user=clerk, case=case)
+
+
+def count(caller: Caller, url: str, **query) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        ok(caller.get(url, **query))
+    return len(queries)
+
+
+def test_the_inbox_takes_the_same_queries_for_one_task_or_six(city, clerk, version):
+    reviewer = Caller.of(factories.make_staff(city, Role.REVIEWER, scope=city.department))
+    accepted_case(clerk, version, city, 1)
+    one = count(reviewer, "/api/v1/tasks", scope="team")
+    for n in range(2, 7):
+        accepted_case(clerk, version, city, n)
+    assert len(ok(reviewer.get("/api/v1/tasks", scope="team"))["items"]) == 6
+    six = count(reviewer, "/api/v1/tasks", scope="team")
+    assert (one, six) == (INBOX_QUERIES, INBOX_QUERIES)
+
+
+def test_the_case_page_takes_the_same_queries_however_far_the_case_went(city, clerk, version):
+    reviewer_user = factories.make_staff(city, Role.REVIEWER, scope=city.department)
+    approver_user = factories.make_staff(city, Role.APPROVER, scope=city.department)
+    reviewer = Caller.of(reviewer_user)
+    fresh = accepted_case(clerk, version, city, 1)
+    on_fresh = count(reviewer, f"/api/v1/cases/{fresh.pk}")
+    far = accepted_case(clerk, version, city, 2)
+    services.task_complete(
+        user=reviewer_user, task=Task.objects.get(case=far), outcome="pass", opinion="通过"
+    )
+    services.task_complete(
+        user=approver_user,
+        task=Task.objects.get(case=far, state="open"),
+        outcome="approve",
+        opinion="准予",
+    )
+    assert Task.objects.filter(case=far).count() == 3
+    on_far = count(reviewer, f"/api/v1/cases/{far.pk}")
+    assert (on_fresh, on_far) == (CASE_PAGE_QUERIES, CASE_PAGE_QUERIES)
