@@ -47,6 +47,7 @@ CALLERS = (ANON, CITIZEN, CLERK, SUPERVISOR, EDITOR, SYSADMIN, SECADMIN, AUDITOR
 STAFF = (CLERK, SUPERVISOR, EDITOR, SYSADMIN, SECADMIN, AUDITOR)
 
 LOGIN = "login"  # a redirect to the staff login page
+PORTAL_LOGIN = "portal_login"  # a redirect to the applicants' login page
 Outcome = int | str
 
 
@@ -668,7 +669,9 @@ def _cases_on_a_covered_day(request):
     """Case rows accept cases and count working days: they run on a day the calendar covers."""
     callspec = getattr(request.node, "callspec", None)
     key = callspec.params.get("key", "") if callspec else ""
-    if not key.partition(" ")[2].startswith(CASE_API_PREFIXES):
+    if not key.partition(" ")[2].startswith(CASE_API_PREFIXES) and not key.startswith(
+        CASE_PAGE_PREFIXES
+    ):
         yield
         return
     import datetime as dt
@@ -896,6 +899,197 @@ PAGES.update(
 )
 
 
+# --- The case pages: the workbench's intake, inbox and case page; the applicant's portal -------
+# CLERK is a window clerk for the whole city (every window, every case, the issue step); EDITOR
+# has business permission but no window (403 on intake) and no case in view (404). Extending and
+# terminating need an approver or a head, whom no caller of the matrix is (tests/web covers them).
+
+CASE_PAGE_PREFIXES = ("workbench/cases/", "my/cases/", "items/<int:item_id>/apply/")
+CASES = "workbench/cases/"
+CASE_PAGE = CASES + "<int:case_id>/"
+TASK_PAGE = CASES + "tasks/<int:task_id>/"
+
+
+def _case_page(allowed: Outcome) -> dict[str, Outcome]:
+    """A case page or form: the clerk gets ``allowed``, the editor 404, other staff 403."""
+    return {**page_only((CLERK,)), CLERK: allowed, EDITOR: 404}
+
+
+def _portal(allowed: Outcome) -> dict[str, Outcome]:
+    """An applicant's page: the citizen gets ``allowed``, staff 403, visitors the portal login."""
+    return {**everyone(403), ANON: PORTAL_LOGIN, CITIZEN: allowed}
+
+
+def _version_body(world: World) -> dict[str, Any]:
+    return {"version": _case_state(world)[1]}  # the version as it is now
+
+
+def _task_body(world: World, **fields: Any) -> dict[str, Any]:
+    return {"version": vars(world)["task"].version, **fields}
+
+
+def _uploaded(world: World) -> Any:
+    """An online submission with its application form uploaded (waiting for the online window)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from quanban.cases import services as cases
+
+    _citizen_person(world)
+    version = _case_item(world)
+    upload = SimpleUploadedFile("申请书.pdf", b"%PDF-1.4", content_type="application/pdf")
+    case = cases.case_submit_online(
+        user=world.users[CITIZEN],
+        item_version=version,
+        answers={},
+        files={version.materials.get(seq=1).pk: upload},
+    )
+    return _keep(world, case=case)
+
+
+PAGES.update(
+    {
+        CASES: Row("GET", "/workbench/cases/?scope=team", page_only((CLERK, EDITOR))),
+        CASES + "all/": Row("GET", "/workbench/cases/all/", page_only((CLERK, EDITOR))),
+        CASES + "intake/": Row("GET", "/workbench/cases/intake/?q=shipin", page_only((CLERK,))),
+        CASES + "intake/<int:item_id>/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/intake/{_case_item(w).item_id}/",
+            staff_write((CLERK,)),
+            body=lambda w: {
+                "window": w.city.window.pk,
+                "applicant_kind": "person",
+                "id_number": w.person.id_number,
+                "action": "notice",
+            },
+            state=_case_count,
+            form=True,
+        ),
+        CASE_PAGE: Row("GET", lambda w: f"/workbench/cases/{_accepted(w).pk}/", _case_page(200)),
+        CASE_PAGE + "intake/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/{_case(w).pk}/intake/",
+            _case_page(302),
+            body=lambda w: {**_version_body(w), "action": "accept"},
+            state=_case_state,
+            form=True,
+        ),
+        CASE_PAGE + "suspend/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/{_accepted(w).pk}/suspend/",
+            _case_page(302),
+            body=lambda w: {**_version_body(w), "kind": "inspection", "reason": "现场核查"},
+            state=_case_state,
+            form=True,
+        ),
+        CASE_PAGE + "resume/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/{_suspended(w).pk}/resume/",
+            _case_page(302),
+            body=_version_body,
+            state=_case_state,
+            form=True,
+        ),
+        CASE_PAGE + "extend/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/{_accepted(w).pk}/extend/",
+            _case_page(403),
+            body=lambda w: {**_version_body(w), "days": "5", "reason": "需专家论证"},
+            state=_case_state,
+            form=True,
+        ),
+        CASE_PAGE + "terminate/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/{_accepted(w).pk}/terminate/",
+            _case_page(403),
+            body=lambda w: {**_version_body(w), "termination": "withdrawn", "note": "撤回"},
+            state=_case_state,
+            form=True,
+        ),
+        CASE_PAGE + "supply/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/{_deferred(w).pk}/supply/",
+            _case_page(302),
+            body=lambda w: {
+                **_version_body(w),
+                "material_ids": [vars(w)["case"].item_version.materials.get(seq=2).pk],
+            },
+            state=_case_state,
+            form=True,
+        ),
+        CASE_PAGE + "deliver/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/{_posted(w).pk}/deliver/",
+            _case_page(302),
+            body=_version_body,
+            state=_case_state,
+            form=True,
+        ),
+        CASE_PAGE + "notices/<slug:notice>.pdf": Row(
+            "GET",
+            lambda w: f"/workbench/cases/{_accepted(w).pk}/notices/acceptance.pdf",
+            _case_page(200),
+        ),
+        CASE_PAGE + "materials/<int:material_id>/file/": Row(
+            "GET",
+            lambda w: (
+                f"/workbench/cases/{_uploaded(w).pk}/materials/"
+                f"{_case_item(w).materials.get(seq=1).pk}/file/"
+            ),
+            _case_page(200),
+        ),
+        TASK_PAGE + "claim/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/tasks/{_issue_task(w).pk}/claim/",
+            _case_page(302),
+            body=_task_body,
+            state=_task_state,
+            form=True,
+        ),
+        TASK_PAGE + "release/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/tasks/{_issue_task(w, claimed=True).pk}/release/",
+            _case_page(302),
+            body=_task_body,
+            state=_task_state,
+            form=True,
+        ),
+        TASK_PAGE + "complete/": Row(
+            "POST",
+            lambda w: f"/workbench/cases/tasks/{_issue_task(w).pk}/complete/",
+            _case_page(302),
+            body=lambda w: _task_body(w, outcome="issued", delivery="window"),
+            state=_task_state,
+            form=True,
+        ),
+        "my/cases/": Row("GET", "/my/cases/", _portal(200)),
+        "my/cases/<int:case_id>/": Row(
+            "GET", lambda w: f"/my/cases/{_my_case(w).pk}/", _portal(200)
+        ),
+        "my/cases/<int:case_id>/withdraw/": Row(
+            "POST",
+            lambda w: f"/my/cases/{_my_case(w, accepted=True).pk}/withdraw/",
+            _portal(302),
+            body=_version_body,
+            state=_case_state,
+            form=True,
+        ),
+        "my/cases/<int:case_id>/notices/<slug:notice>.pdf": Row(
+            "GET",
+            lambda w: f"/my/cases/{_my_case(w, accepted=True).pk}/notices/acceptance.pdf",
+            _portal(200),
+        ),
+        "items/<int:item_id>/apply/": Row(
+            "POST",
+            lambda w: f"/items/{_case_item(w).item_id}/apply/",
+            _portal(302),
+            body=lambda w: {"form_remarks": f"矩阵 {_citizen_person(w).pk}"},
+            state=_case_count,
+            form=True,
+        ),
+    }
+)
+
+
 # --- Enumerating what exists ------------------------------------------------------------------
 
 
@@ -1003,6 +1197,9 @@ def _check(world: World, key: str, row: Row, *, api: bool) -> list[str]:
         expected = row.expect[caller]
         if expected == LOGIN:
             ok = response.status_code == 302 and response["Location"].startswith("/login/")
+        elif expected == PORTAL_LOGIN:
+            location = response.get("Location", "")
+            ok = response.status_code == 302 and location.startswith("/portal/login/")
         else:
             ok = response.status_code == expected
         if not ok:

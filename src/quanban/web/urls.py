@@ -1,6 +1,6 @@
 from django.urls import path
 
-from quanban.web import auth_views, catalogue_urls, search_views, synonym_views, views
+from quanban.web import auth_views, case_urls, catalogue_urls, search_views, synonym_views, views
 
 app_name = "web"
 
@@ -22,3 +22,4 @@ urlpatterns = [
 
 # The catalogue's pages: guides, published lists, the workbench's catalogue.
 urlpatterns += catalogue_urls.urlpatterns
+urlpatterns += case_urls.urlpatterns

@@ -1,0 +1,249 @@
+"""The portal's case pages for applicants (我的办件): their cases, one case, applying online.
+
+An applicant sees only their own cases (``case_get_for_applicant``); anyone else's is "not found".
+Staff accounts are not applicants here: they get the 403 page and use the workbench.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from quanban.accounts.models import LegalEntity, NaturalPerson, User
+from quanban.cases import selectors, services
+from quanban.cases.models import Case, Channel
+from quanban.catalogue import codes
+from quanban.catalogue.models import InstantRuleSet, ItemVersion
+from quanban.core.errors import ApplicationError, NotFound
+from quanban.web.case_forms import (
+    FormFieldSpec,
+    OnlineApplyForm,
+    WithdrawForm,
+    file_field,
+    form_field,
+    situation_field,
+)
+from quanban.web.case_views import (
+    available_notices,
+    notice_response,
+    raw_answers,
+    show_error,
+    version_checked,
+)
+from quanban.web.decorators import View, forbidden
+from quanban.web.guide_views import _my_materials, _published_version
+
+# States in which an applicant may still withdraw (a decided case is handed out, not withdrawn).
+WITHDRAWABLE = frozenset({Case.State.RECEIVED, Case.State.PENDING_SUPPLEMENT, Case.State.ACCEPTED})
+ONLINE_FORMS = frozenset({codes.HandlingForm.PC, codes.HandlingForm.MOBILE})
+REMARKS_KEY = "remarks"
+
+
+def citizen_required(view: View) -> View:
+    """Let through a signed-in applicant account; send visitors to the portal's login."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), "web:portal_login")
+        if getattr(user, "kind", "") != User.Kind.CITIZEN:
+            return forbidden(request, _("此页面供申请人使用，工作人员请使用工作台。"))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _own_case(user: User, case_id: int) -> Case:
+    try:
+        return selectors.case_get_for_applicant(user=user, case_id=case_id)
+    except NotFound as error:
+        raise Http404(str(error)) from error
+
+
+# --- My cases -------------------------------------------------------------------------------------
+
+
+@citizen_required
+@require_GET
+def my_cases(request: HttpRequest) -> HttpResponse:
+    cases = selectors.case_list_for_applicant(user=_user(request))
+    rows = [(case, selectors.case_status_text(case)) for case in cases]
+    return render(request, "web/portal_cases/list.html", {"rows": rows})
+
+
+def _render_case(
+    request: HttpRequest, case: Case, withdraw_form: WithdrawForm | None = None
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "case": case,
+        "view": selectors.case_applicant_view(case),
+        "notices": available_notices(case),
+    }
+    if case.state in WITHDRAWABLE:
+        context["withdraw_form"] = withdraw_form or WithdrawForm(initial={"version": case.version})
+    return render(request, "web/portal_cases/detail.html", context)
+
+
+@citizen_required
+@require_GET
+def my_case(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _render_case(request, _own_case(_user(request), case_id))
+
+
+@citizen_required
+@require_GET
+def my_case_notice(request: HttpRequest, case_id: int, notice: str) -> HttpResponse:
+    return notice_response(request, _own_case(_user(request), case_id), notice)
+
+
+@require_POST
+@citizen_required
+def my_case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = _own_case(user, case_id)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            with version_checked(case, form.cleaned_data["version"]):
+                services.case_withdraw(user=user, case=case, note=form.cleaned_data["note"])
+        except ApplicationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, _("您的申请已撤回。"))
+            return redirect("web:portal_case", case_id=case.pk)
+    return _render_case(request, _own_case(user, case_id), form)
+
+
+# --- Applying online (网上申报) ------------------------------------------------------------------
+
+
+def _yes_no(cells: list[str]) -> bool:
+    return bool(cells) and all(cell in ("true", "false") for cell in cells)
+
+
+_NUMBER_TEST = re.compile(r"^(?:[<>]=?|==|!=)?\s*-?\d+(?:\.\d+)?$|^[\[(]\s*-?\d")
+
+
+def application_fields(version: ItemVersion) -> list[FormFieldSpec]:
+    """The application form: what the item's instant rules read (``form.*`` inputs of its
+    decision table, typed by the tests its rows make), then a free note."""
+    specs: list[FormFieldSpec] = []
+    process = version.process or {}
+    key = str(process.get("instant_rule_set") or "")
+    content = (
+        InstantRuleSet.objects.filter(
+            key=key, number=int(process.get("instant_rule_set_version") or 0)
+        )
+        .values_list("content", flat=True)
+        .first()
+        if key
+        else None
+    )
+    for node in (content or {}).get("nodes", []):
+        table = node.get("content") or {}
+        if node.get("type") != "decisionTableNode" or not isinstance(table, dict):
+            continue
+        rows = table.get("rules") or []
+        for column in table.get("inputs") or []:
+            field = str(column.get("field", ""))
+            if not field.startswith("form.") or len(field) > 45:
+                continue
+            cells = [str(row.get(column.get("id"), "")).strip() for row in rows]
+            cells = [cell for cell in cells if cell]
+            if _yes_no(cells):
+                kind = FormFieldSpec.YES_NO
+            elif cells and all(_NUMBER_TEST.match(cell) for cell in cells):
+                kind = FormFieldSpec.NUMBER
+            else:
+                kind = FormFieldSpec.TEXT
+            specs.append(FormFieldSpec(field[len("form.") :], str(column.get("name") or ""), kind))
+    specs.append(FormFieldSpec(REMARKS_KEY, _("补充说明（选填）"), FormFieldSpec.TEXT))
+    return specs
+
+
+def _applicants(user: User) -> tuple[NaturalPerson | None, LegalEntity | None]:
+    return getattr(user, "person", None), getattr(user, "entity", None)
+
+
+@citizen_required
+def apply_online(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Answer the situations, fill in the form, upload the materials, submit."""
+    user = _user(request)
+    version = _published_version(item_id)
+    person, entity = _applicants(user)
+    online = bool(ONLINE_FORMS & set(version.handling_forms))
+    context: dict[str, Any] = {
+        "version": version,
+        "item": version.item,
+        "online": online,
+        "person": person,
+        "entity": entity,
+    }
+    if not online or (person is None and entity is None):
+        return render(request, "web/portal_cases/apply.html", context)
+    data = request.POST if request.method == "POST" else request.GET
+    answers = raw_answers(data, version)
+    materials = _my_materials(version, answers)
+    # Only a submit validates; "update the list" (without JavaScript) and htmx show it again.
+    submitted = request.method == "POST" and "refresh" not in request.POST
+    initial: dict[str, Any] = {situation_field(seq): option for seq, option in answers.items()}
+    if request.method == "POST" and not submitted:
+        initial.update({k: v for k, v in request.POST.items() if k.startswith("form_")})
+    form = OnlineApplyForm(
+        request.POST if submitted else None,
+        request.FILES if submitted else None,
+        version=version,
+        materials=materials,
+        form_fields=application_fields(version),
+        entity_name=entity.name if entity is not None else "",
+        initial=initial,
+    )
+    context["form"] = form
+    if request.method == "GET" and getattr(request, "htmx", False):
+        return render(request, "web/portal_cases/_apply_materials.html", context)
+    if submitted and form.is_valid():
+        try:
+            case = services.case_submit_online(
+                user=user,
+                item_version=version,
+                answers=form.answers(),
+                form_data=form.form_data(),
+                channel=Channel.PC,
+                files=form.uploads(),
+                as_entity=bool(form.cleaned_data.get("as_entity")) or person is None,
+            )
+        except ApplicationError as error:
+            fields = {f"form.{spec.key}": form_field(spec.key) for spec in form.form_fields}
+            fields.update(
+                {f"answers.{s.seq}": situation_field(s.seq) for s in version.situations.all()}
+            )
+            if materials:
+                fields["files"] = file_field(materials[0])
+            show_error(form, error, fields)
+        else:
+            messages.success(request, _submitted_message(case))
+            return redirect("web:portal_case", case_id=case.pk)
+    return render(request, "web/portal_cases/apply.html", context)
+
+
+def _submitted_message(case: Case) -> str:
+    if case.state == Case.State.FINISHED:
+        return _("申请已提交，并已由系统自动审批办结。")
+    if case.state == Case.State.DECIDED:
+        return _("申请已提交，并已由系统自动作出决定。")
+    return _("申请已提交，请留意办理进度；工作人员预审后会告知您结果。")
