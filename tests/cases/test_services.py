@@ -15,6 +15,7 @@ from quanban.accounts.roles import Role
 from quanban.cases import services
 from quanban.cases.models import Case, CaseMaterial, CaseNumberCounter, Channel
 from quanban.catalogue.models import ItemVersion
+from quanban.core import clock
 from quanban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from quanban.core.models import AuditRecord
 from tests import factories
@@ -305,7 +306,7 @@ def test_twenty_concurrent_acceptances_get_twenty_consecutive_numbers():
         thread.join(timeout=60)
     assert errors == []
     numbers = sorted(Case.objects.values_list("number", flat=True))
-    prefix = f"370100-{services.clock.today():%Y%m%d}-"
+    prefix = f"370100-{clock.today():%Y%m%d}-"
     assert numbers == [f"{prefix}{n:06d}" for n in range(1, 21)]
     assert CaseNumberCounter.objects.get().last == 20
     assert set(Case.objects.values_list("state", flat=True)) == {"accepted"}
