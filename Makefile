@@ -54,10 +54,17 @@ messages: $(VENV)/.installed
 	  --ignore 'migrations/*' --ignore 'node_modules/*' --ignore '.venv/*' --ignore 'tests/*'
 	msgfmt --check --statistics --output-file $(CATALOGUE).mo $(CATALOGUE).po
 
-bench: $(VENV)/.installed-test node_modules/.package-lock.json
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
+# Each benchmark runs in a throwaway database (PostgreSQL when DATABASE_URL says so); results
+# in bench/results/. `make bench` makes a million cases for cases_queries (QUANBAN_BENCH_CASES
+# sets another number). See docs/benchmarks.md.
+bench: $(VENV)/.installed-bench node_modules/.package-lock.json
 	$(BIN)/python -m bench --size full
 
-bench-quick: $(VENV)/.installed-test node_modules/.package-lock.json
+bench-quick: $(VENV)/.installed-bench node_modules/.package-lock.json
 	$(BIN)/python -m bench --size quick
 
 clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import platform
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -23,6 +25,8 @@ class Result:
     figures: dict[str, float] = field(default_factory=dict)
     data: dict[str, int] = field(default_factory=dict)
     summary: str = ""
+    # Anything else worth keeping beside the figures (query plans, per-department timings).
+    details: dict[str, Any] = field(default_factory=dict)
 
     def write(self) -> Path:
         from django.db import connection
@@ -35,6 +39,7 @@ class Result:
             **self.figures,
             "figures": self.figures,
             "data": self.data,
+            **({"details": self.details} if self.details else {}),
             "machine": machine(),
             "database": connection.vendor,
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -55,13 +60,33 @@ def machine() -> dict[str, Any]:
 @contextmanager
 def throwaway_database() -> Iterator[None]:
     """A fresh test database (SQLite file or PostgreSQL per DATABASE_URL), removed afterwards."""
+    from django.contrib.contenttypes.models import ContentType
     from django.test.utils import setup_databases, teardown_databases
 
+    from quanban.core import workdays
+
     old = setup_databases(verbosity=0, interactive=False, keepdb=False)
+    # Caches filled from a database dropped by the previous benchmark must not outlive it.
+    ContentType.objects.clear_cache()
+    workdays.invalidate()
     try:
         yield
     finally:
         teardown_databases(old, verbosity=0)
+
+
+# The day the case benchmarks run on: a Monday in a year the pinned working-day calendar covers, so
+# acceptance can compute due dates whatever the real date is (a year it does not cover refuses).
+REFERENCE_TIME = dt.datetime(2026, 6, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@contextmanager
+def on_reference_day() -> Iterator[None]:
+    """The clock set to ``REFERENCE_TIME`` and running on from there (time-machine)."""
+    import time_machine
+
+    with time_machine.travel(REFERENCE_TIME, tick=True):
+        yield
 
 
 def rate(fn: Callable[[], Any], *, n: int, rounds: int = 3) -> float:
