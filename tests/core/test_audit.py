@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -149,3 +151,57 @@ def test_chain_restarts_when_its_head_row_is_gone():
     (record,) = _append(1)
     assert (record.seq, record.prev_hash) == (1, "0" * 64)
     assert chain_verify() == (1, None)
+
+
+def test_records_after_a_rolled_back_savepoint_link_to_the_real_head(db):
+    """A transaction moves the head it wrote with a conditional UPDATE; a savepoint rolled back
+    in between must not leave it linking to a record that no longer exists."""
+    with transaction.atomic():
+        audit_record(action="test.first")
+        audit_record(action="test.second")
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            audit_record(action="test.rolled_back")
+            raise RuntimeError("undo the savepoint")
+        audit_record(action="test.third")
+    records = list(AuditRecord.objects.order_by("seq").values_list("seq", "action"))
+    first = records[0][0]
+    assert records == [
+        (first, "test.first"),
+        (first + 1, "test.second"),
+        (first + 2, "test.third"),
+    ]
+    assert chain_verify() == (3, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises whole-database writes")
+    import threading
+
+    from django.db import connections
+
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for k in range(10):
+                with transaction.atomic():
+                    for part in range(3):
+                        audit_record(action=f"test.w{n}.{k}.{part}")
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert chain_verify() == (240, None)
+    # Each transaction's three records are consecutive: the head lock is held to the commit.
+    actions = list(AuditRecord.objects.order_by("seq").values_list("action", flat=True))
+    for start in range(0, 240, 3):
+        assert len({a.rsplit(".", 1)[0] for a in actions[start : start + 3]}) == 1

@@ -104,13 +104,12 @@ def audit_record(
     body = dict(diff(before, after))
     if changes:
         body.update({k: _jsonable(v) for k, v in changes.items()})
-    with transaction.atomic():
-        head = _locked_head()
-        at = clock.now()
-        # Microsecond precision is what every database keeps; hash what will be read back.
+    # No savepoint of its own: the record belongs to the caller's transaction, and a failure here
+    # fails that transaction anyway.
+    with transaction.atomic(savepoint=False):
+        connection = transaction.get_connection()
         record = AuditRecord(
-            seq=head.seq + 1,
-            at=at,
+            at=clock.now(),
             actor_id=actor.user_id,
             actor_name=actor.username,
             actor_role=actor.role,
@@ -122,12 +121,59 @@ def audit_record(
             object_id=str(object_id),
             result=result,
             changes=body,
-            prev_hash=head.hash,
         )
-        record.hash = sm3_hex(content_of(record))
-        record.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=1).update(seq=record.seq, hash=record.hash)
+        if not _append_after_own(connection, record):
+            head = _locked_head()
+            _link(record, seq=head.seq + 1, prev_hash=head.hash)
+            AuditChainHead.objects.filter(pk=1).update(seq=record.seq, hash=record.hash)
+            record.save(force_insert=True)
+            _remember_head(connection, record)
     return record
+
+
+# The head this connection's transaction last wrote, so that a service writing several records
+# moves the head with one conditional UPDATE each instead of locking and reading it again.
+_OWN_HEAD = "quanban_audit_head"
+
+
+def _link(record: AuditRecord, *, seq: int, prev_hash: str) -> None:
+    record.seq = seq
+    record.prev_hash = prev_hash
+    # Microsecond precision is what every database keeps; hash what will be read back.
+    record.hash = sm3_hex(content_of(record))
+
+
+def _append_after_own(connection: Any, record: AuditRecord) -> bool:
+    """Append after the head this transaction wrote last, if it is still the head.
+
+    The UPDATE names the head's sequence number *and* hash: if anything else moved the head
+    meanwhile (another transaction, or a savepoint of this one rolled back), it changes no row
+    and the caller takes the lock and reads the head afresh. Otherwise the row lock it takes is
+    the one this transaction already holds.
+    """
+    own = getattr(connection, _OWN_HEAD, None)
+    if own is None:
+        return False
+    seq, prev_hash = own
+    _link(record, seq=seq + 1, prev_hash=prev_hash)
+    moved = AuditChainHead.objects.filter(pk=1, seq=seq, hash=prev_hash).update(
+        seq=record.seq, hash=record.hash
+    )
+    if not moved:
+        setattr(connection, _OWN_HEAD, None)
+        return False
+    record.save(force_insert=True)
+    _remember_head(connection, record)
+    return True
+
+
+def _remember_head(connection: Any, record: AuditRecord) -> None:
+    if not connection.in_atomic_block:
+        return
+    if getattr(connection, _OWN_HEAD, None) is None:
+        # Forget it when the transaction ends; a rollback leaves it, and the check above refuses it.
+        transaction.on_commit(lambda: setattr(connection, _OWN_HEAD, None))
+    setattr(connection, _OWN_HEAD, (record.seq, record.hash))
 
 
 def _locked_head() -> AuditChainHead:
