@@ -189,7 +189,8 @@ def _check_co_departments(departments: Iterable[OrgUnit], implementing: OrgUnit)
 def _lock(version: ItemVersion) -> ItemVersion:
     """The version row, locked and re-read: the state seen is the state written against."""
     return (
-        ItemVersion.objects.select_for_update()
+        # Only the version row: its item and department are read, not locked.
+        ItemVersion.objects.select_for_update(of=("self",))
         .select_related("item", "item__implementing_department")
         .get(pk=version.pk)
     )

@@ -75,7 +75,13 @@ def lock(case: Case, *, expected_version: int | None = None) -> Case:
 
     With ``expected_version`` (what the caller last saw), a case changed since is a stale edit.
     """
-    locked = Case.objects.select_for_update().select_related("item_version").get(pk=case.pk)
+    # Lock the case row only (``of``): the item version it joins is read, not locked, or every
+    # case of an item would wait for every other.
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item_version", "item_version__item")
+        .get(pk=case.pk)
+    )
     if expected_version is not None and locked.version != expected_version:
         raise StaleEdit(
             _("办件已被他人修改（您看到的是第 %(seen)d 版，现为第 %(now)d 版），请刷新后重试。")

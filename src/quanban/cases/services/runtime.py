@@ -380,7 +380,11 @@ def _person_name(user: User | None) -> str:
 def _lock_task(task: Task, *, expected_version: int | None) -> tuple[Case, Task]:
     """Lock the task's case, then the task; refuse a stale version of the task."""
     case = lock(Case(pk=task.case_id))
-    locked = Task.objects.select_for_update().get(pk=task.pk)
+    locked = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("department", "office")
+        .get(pk=task.pk)
+    )
     if expected_version is not None and locked.version != expected_version:
         raise StaleEdit(
             _("任务已被他人处理（您看到的是第 %(seen)d 版，现为第 %(now)d 版），请刷新后重试。")
