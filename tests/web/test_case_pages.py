@@ -809,3 +809,97 @@ def test_the_applicant_prints_their_own_notices_only(city, clerk, citizen, perso
     stranger = Client()
     stranger.force_login(factories.make_citizen("13700000003"))
     assert stranger.get(f"/my/cases/{case.pk}/notices/acceptance.pdf").status_code == 404
+
+
+@pytest.fixture
+def elderly_allowance(city):
+    """A 秒批 item whose rules read the applicant's age and area and one declared form field."""
+    from quanban.catalogue import rules
+
+    rules.rule_set_create(
+        user=None,
+        key="web-elderly-allowance",
+        name="高龄津贴测试规则",
+        content=rules.decision_table(
+            name="高龄津贴",
+            columns=(
+                ("age", "年龄", "applicant.age"),
+                ("similar", "已领取同类津贴", "form.receiving_similar_allowance"),
+                ("months", "居住月数", "form.months_resident"),
+            ),
+            rules=(
+                rules.Rule("under-80", "reject", "未满八十周岁。", {"age": "< 80"}),
+                rules.Rule(
+                    "eligible",
+                    "approve",
+                    "年满八十周岁，未领取同类津贴，符合条件。",
+                    {"age": ">= 80", "similar": "false", "months": ">= 6"},
+                ),
+            ),
+        ),
+    )
+    yield helpers.published(
+        city.department,
+        name="高龄津贴申领",
+        process={"kind": "instant_rule", "instant_rule_set": "web-elderly-allowance"},
+        result_name="高龄津贴发放",
+    )
+    rules.rule_set_cache_clear()
+
+
+def test_an_instant_item_asks_what_its_rules_read_and_decides_at_once(citizen, elderly_allowance):
+    accounts.person_register(
+        name="王老先生", id_number=factories.valid_id_number(birth="19400101"), user=citizen
+    )
+    client = Client()
+    client.force_login(citizen)
+    url = f"/items/{elderly_allowance.item_id}/apply/"
+    page = text(client.get(url))
+    # The rules' own form fields: a yes/no question and a number, both required.
+    assert 'name="form_receiving_similar_allowance" value="true"' in page
+    assert 'type="number" name="form_months_resident"' in page
+    page = text(client.post(url, {"form_months_resident": "12"}))
+    assert errors_of(page, "id_form_receiving_similar_allowance") == ["这个字段是必填项。"]
+    assert Case.objects.count() == 0
+    upload = SimpleUploadedFile("申请书.pdf", b"%PDF-1.4", content_type="application/pdf")
+    response = client.post(
+        url,
+        {
+            "form_receiving_similar_allowance": "false",
+            "form_months_resident": "12",
+            f"file_{m(elderly_allowance, 1)}": upload,
+        },
+    )
+    case = Case.objects.get()
+    assert case.form_data == {"receiving_similar_allowance": False, "months_resident": 12}
+    assert (case.state, case.decision, case.delivery) == ("finished", "approve", "electronic")
+    page = text(client.get(response["Location"]))
+    assert "申请已提交，并已由系统自动审批办结。" in page
+    assert '<dd id="decision">准予许可</dd>' in page
+
+
+def test_a_file_handed_in_before_is_offered_again(city, clerk, citizen, person, version):
+    client = Client()
+    client.force_login(citizen)
+    url = f"/items/{version.item_id}/apply/"
+    upload = SimpleUploadedFile("申请书.pdf", b"%PDF-1.4 first", content_type="application/pdf")
+    client.post(url, {f"file_{m(version, 1)}": upload})
+    first = Case.objects.get()
+    first = services.case_accept(user=clerk, case=first)
+    earlier = CaseMaterial.objects.get(case=first)
+    page = text(client.get(url))
+    # 不得重复提交: the earlier file is the default; a new upload would replace it.
+    assert re.search(
+        rf'<input type="radio" name="reuse_{m(version, 1)}" value="{earlier.pk}"[^>]*checked', page
+    )
+    assert f"办件 {first.number}" in page
+    response = client.post(url, {f"reuse_{m(version, 1)}": str(earlier.pk)})
+    assert response.status_code == 302
+    second = Case.objects.exclude(pk=first.pk).get()
+    row = CaseMaterial.objects.get(case=second)
+    assert (row.received, row.source, row.source_ref, row.file.name) == (
+        True,
+        "reused",
+        first.number,
+        earlier.file.name,
+    )

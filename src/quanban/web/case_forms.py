@@ -7,7 +7,7 @@ a change made meanwhile by someone else is refused as a stale edit instead of be
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -454,6 +454,10 @@ def file_field(material: Material) -> str:
     return f"file_{material.pk}"
 
 
+def reuse_field(material: Material) -> str:
+    return f"reuse_{material.pk}"
+
+
 def form_field(key: str) -> str:
     return f"form_{key}"
 
@@ -481,10 +485,12 @@ class OnlineApplyForm(forms.Form):
         materials: Sequence[Material],
         form_fields: Sequence[FormFieldSpec],
         entity_name: str = "",
+        reusable: Mapping[int, Sequence[tuple[int, str]]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.item_version = version
+        self.reusable = dict(reusable or {})
         self.materials = list(materials)
         self.form_fields = list(form_fields)
         if entity_name:
@@ -517,6 +523,7 @@ class OnlineApplyForm(forms.Form):
                     widget=forms.Textarea(attrs={"rows": 2}),
                 )
             self.fields[form_field(spec.key)] = field
+        self._add_reuse_fields()
         for material in self.materials:
             self.fields[file_field(material)] = forms.FileField(
                 label=material.name,
@@ -525,6 +532,22 @@ class OnlineApplyForm(forms.Form):
                 widget=forms.ClearableFileInput(
                     attrs={"accept": ",".join(sorted(UPLOAD_EXTENSIONS))}
                 ),
+            )
+
+    def _add_reuse_fields(self) -> None:
+        """不得重复提交: a material handed in on an earlier case may be used again instead."""
+        for material in self.materials:
+            offered = self.reusable.get(material.pk)
+            if not offered:
+                continue
+            self.fields[reuse_field(material)] = forms.TypedChoiceField(
+                label=_("“%(name)s”使用以前提交的文件") % {"name": material.name},
+                required=False,
+                coerce=int,
+                empty_value=None,
+                choices=[("", _("不使用，上传新文件")), *offered],
+                initial=offered[0][0],
+                widget=forms.RadioSelect,
             )
 
     def _clean_upload(self, upload: UploadedFile | None) -> UploadedFile | None:
@@ -570,14 +593,33 @@ class OnlineApplyForm(forms.Form):
         data = self.cleaned_data
         return {m.pk: data[file_field(m)] for m in self.materials if data.get(file_field(m))}
 
+    def reuse(self) -> dict[int, int]:
+        """``{material_id: case_material_id}`` chosen for reuse, where no new file was given."""
+        data = self.cleaned_data
+        return {
+            m.pk: data[reuse_field(m)]
+            for m in self.materials
+            if data.get(reuse_field(m)) and not data.get(file_field(m))
+        }
+
     def situation_fields(self) -> list[forms.BoundField]:
         return [self[situation_field(s.seq)] for s in self.item_version.situations.all()]
 
     def form_bound_fields(self) -> list[forms.BoundField]:
         return [self[form_field(spec.key)] for spec in self.form_fields]
 
-    def file_bound_fields(self) -> list[tuple[Material, forms.BoundField]]:
-        return [(m, self[file_field(m)]) for m in self.materials]
+    def file_bound_fields(
+        self,
+    ) -> list[tuple[Material, forms.BoundField, forms.BoundField | None]]:
+        """Each material with its upload field and, when it has earlier files, the reuse choice."""
+        return [
+            (
+                m,
+                self[file_field(m)],
+                self[reuse_field(m)] if reuse_field(m) in self.fields else None,
+            )
+            for m in self.materials
+        ]
 
 
 class WithdrawForm(forms.Form):

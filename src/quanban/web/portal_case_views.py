@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from quanban.accounts.models import LegalEntity, NaturalPerson, User
 from quanban.cases import selectors, services
 from quanban.cases.models import Case, Channel
+from quanban.cases.prefill import prefill_for
 from quanban.catalogue import codes
 from quanban.catalogue.models import InstantRuleSet, ItemVersion
 from quanban.core.errors import ApplicationError, NotFound
@@ -204,15 +205,24 @@ def apply_online(request: HttpRequest, item_id: int) -> HttpResponse:
     initial: dict[str, Any] = {situation_field(seq): option for seq, option in answers.items()}
     if request.method == "POST" and not submitted:
         initial.update({k: v for k, v in request.POST.items() if k.startswith("form_")})
+    applicant = person if person is not None else entity
+    assert applicant is not None
+    known = prefill_for(applicant=applicant, item_version=version)
     form = OnlineApplyForm(
         request.POST if submitted else None,
         request.FILES if submitted else None,
         version=version,
         materials=materials,
         form_fields=application_fields(version),
-        entity_name=entity.name if entity is not None else "",
+        entity_name=entity.name if entity is not None and person is not None else "",
+        reusable={
+            m.material_id: [(c.case_material_id, c.source) for c in m.candidates]
+            for m in known.materials
+            if m.candidates
+        },
         initial=initial,
     )
+    context["prefill"] = known
     context["form"] = form
     if request.method == "GET" and getattr(request, "htmx", False):
         return render(request, "web/portal_cases/_apply_materials.html", context)
@@ -225,6 +235,7 @@ def apply_online(request: HttpRequest, item_id: int) -> HttpResponse:
                 form_data=form.form_data(),
                 channel=Channel.PC,
                 files=form.uploads(),
+                reuse=form.reuse(),
                 as_entity=bool(form.cleaned_data.get("as_entity")) or person is None,
             )
         except ApplicationError as error:
