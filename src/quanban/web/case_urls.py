@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from quanban.web import case_intake_views as intake
 from quanban.web import case_views as staff
 from quanban.web import portal_case_views as portal
 
@@ -16,8 +17,8 @@ urlpatterns = [
     # The workbench: the inbox, the case list, intake at the window.
     path(CASES, staff.inbox, name="case_inbox"),
     path(CASES + "all/", staff.case_list, name="case_list"),
-    path(CASES + "intake/", staff.intake_pick, name="case_intake_pick"),
-    path(CASES + "intake/<int:item_id>/", staff.intake, name="case_intake"),
+    path(CASES + "intake/", intake.intake_pick, name="case_intake_pick"),
+    path(CASES + "intake/<int:item_id>/", intake.intake, name="case_intake"),
     # The case page and its forms.
     path(CASE, staff.case_detail, name="case_detail"),
     path(CASE + "intake/", staff.case_intake_action, name="case_intake_action"),

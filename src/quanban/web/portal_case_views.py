@@ -24,6 +24,13 @@ from quanban.cases.prefill import prefill_for
 from quanban.catalogue import codes
 from quanban.catalogue.models import InstantRuleSet, ItemVersion
 from quanban.core.errors import ApplicationError, NotFound
+from quanban.web.case_common import (
+    available_notices,
+    notice_response,
+    raw_answers,
+    show_error,
+    version_checked,
+)
 from quanban.web.case_forms import (
     FormFieldSpec,
     OnlineApplyForm,
@@ -31,13 +38,6 @@ from quanban.web.case_forms import (
     file_field,
     form_field,
     situation_field,
-)
-from quanban.web.case_views import (
-    available_notices,
-    notice_response,
-    raw_answers,
-    show_error,
-    version_checked,
 )
 from quanban.web.decorators import View, forbidden
 from quanban.web.guide_views import _my_materials, _published_version
