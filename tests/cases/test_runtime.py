@@ -561,3 +561,17 @@ def test_inboxes_by_person_office_department_and_team(city, clerk, person, versi
     assert list(selectors.task_inbox(user=outsider, scope="department")) == []
     with pytest.raises(ValidationFailed):
         selectors.task_inbox(user=reviewer, scope="everyone")
+
+
+def test_the_applicant_sees_the_days_left_with_the_extension(
+    city, clerk, person, version, approver
+):
+    from quanban.cases import selectors
+
+    case = accept(clerk, version, person, window=city.window)
+    assert selectors.case_applicant_view(refreshed(case))["working_days_left"] == 5
+    services.case_extend(user=approver, case=case, days=3, reason="需补充技术审查")
+    with time_machine.travel(dt.datetime(2026, 6, 17, 9, 0, tzinfo=SHANGHAI)):
+        view = selectors.case_applicant_view(refreshed(case))
+    # 16 and 17 June used: 5 + 3 - 2.
+    assert (view["working_days_left"], view["promised_due"]) == (6, D("2026-06-26"))

@@ -21,6 +21,7 @@ from quanban.accounts.models import OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import ADMIN_ROLES, Role
 from quanban.cases import clock as case_clock
 from quanban.cases.models import CardLevel, Case, CaseMaterial, CaseSuspension, Task
+from quanban.cases.services._common import extensions_of, suspensions_of
 from quanban.core import clock
 from quanban.core.errors import NotFound, ValidationFailed
 from quanban.core.models import AuditRecord
@@ -417,10 +418,8 @@ def case_applicant_view(case: Case) -> dict[str, Any]:
             timezone.localdate(case.accepted_at) if case.accepted_at else today,
             case.item_version.promised_limit_days,
             today,
-            [
-                case_clock.Suspension(start=s.started_on, end=s.ended_on, reason=s.reason)
-                for s in CaseSuspension.objects.filter(case=case)
-            ],
+            suspensions_of(case),
+            extensions_of(case),
         )
     owed = [
         {
