@@ -113,7 +113,7 @@ def status(page) -> str:
 def work_task(page, case_number: str) -> None:
     """From the inbox: claim the case's task in the team's tab, open it from my tab."""
     menu(page, "待办")
-    page.get_by_role("link", name="本部门待办").click()
+    page.get_by_role("link", name="全部可办").click()
     page.get_by_role("button", name=re.compile(f"签收 {case_number}")).click()
     page.wait_for_load_state()
     assert "已签收" in status(page)

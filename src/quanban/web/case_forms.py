@@ -420,7 +420,12 @@ class InboxFilterForm(forms.Form):
     scope = forms.ChoiceField(
         label=gettext_lazy("范围"),
         required=False,
-        choices=[("mine", gettext_lazy("我的待办")), ("team", gettext_lazy("本部门待办"))],
+        choices=[
+            ("mine", gettext_lazy("我的待办")),
+            ("office", gettext_lazy("本处室待办")),
+            ("department", gettext_lazy("本部门待办")),
+            ("team", gettext_lazy("全部可办")),
+        ],
         widget=forms.HiddenInput,
     )
     card = forms.ChoiceField(

@@ -53,7 +53,6 @@ class WorkbenchCard:
 
 # What each permission will open; later features turn these into pages.
 WORKBENCH_CARDS = (
-    WorkbenchCard(Perm.BUSINESS_WRITE, _("办件"), _("受理、审查、审批、办结")),
     WorkbenchCard(Perm.APPLICANT_WRITE, _("申请人"), _("登记自然人和法人")),
     WorkbenchCard(Perm.ROLE_GRANT, _("角色授权"), _("授予或收回工作人员的角色")),
     WorkbenchCard(Perm.ACCOUNT_MANAGE, _("账号管理"), _("开设、停用工作人员账号")),
@@ -76,6 +75,7 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
             "cards": [card for card in WORKBENCH_CARDS if card.perm in perms],
             "roles": roles,
             "can_audit": Perm.AUDIT_VIEW in perms,
+            "can_work_cases": Perm.BUSINESS_WRITE in perms,
         },
     )
 
