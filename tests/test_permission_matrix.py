@@ -904,7 +904,12 @@ PAGES.update(
 # has business permission but no window (403 on intake) and no case in view (404). Extending and
 # terminating need an approver or a head, whom no caller of the matrix is (tests/web covers them).
 
-CASE_PAGE_PREFIXES = ("workbench/cases/", "my/cases/", "items/<int:item_id>/apply/")
+CASE_PAGE_PREFIXES = (
+    "workbench/cases/",
+    "my/cases/",
+    "my/identity/",
+    "items/<int:item_id>/apply/",
+)
 CASES = "workbench/cases/"
 CASE_PAGE = CASES + "<int:case_id>/"
 TASK_PAGE = CASES + "tasks/<int:task_id>/"
@@ -1061,6 +1066,7 @@ PAGES.update(
             state=_task_state,
             form=True,
         ),
+        "my/identity/": Row("GET", "/my/identity/", _portal(200)),
         "my/cases/": Row("GET", "/my/cases/", _portal(200)),
         "my/cases/<int:case_id>/": Row(
             "GET", lambda w: f"/my/cases/{_my_case(w).pk}/", _portal(200)

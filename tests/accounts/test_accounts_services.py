@@ -8,6 +8,7 @@ from quanban.accounts import services
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
 from quanban.core.checks import superuser_in_production
 from quanban.core.errors import Conflict, ValidationFailed
+from quanban.core.models import AuditRecord
 from tests import factories
 
 
@@ -110,3 +111,58 @@ def test_superuser_check_warns_only_in_production(db, settings):
     settings.DEBUG = False
     (warning,) = superuser_in_production(None)
     assert warning.id == "quanban.W001"
+
+
+# --- 实名登记 --------------------------------------------------------------------------------------
+
+
+def test_a_citizen_claims_a_new_person_with_the_accounts_phone(db):
+    citizen = factories.make_citizen("13812340001")
+    number = factories.valid_id_number(seq="901")
+    person = services.person_claim(user=citizen, name=" 赵六 ", id_number=number)
+    assert (person.name, person.id_number, person.phone, person.user) == (
+        "赵六",
+        number,
+        "13812340001",
+        citizen,
+    )
+
+
+def test_a_person_registered_at_a_window_is_linked_when_name_and_phone_match(db):
+    number = factories.valid_id_number(seq="902")
+    at_window = services.person_register(name="钱七", id_number=number, phone="13812340002")
+    citizen = factories.make_citizen("13812340002")
+    assert services.person_claim(user=citizen, name="钱七", id_number=number) == at_window
+    at_window.refresh_from_db()
+    assert at_window.user == citizen
+    assert (
+        AuditRecord.objects.filter(action="person.claim", object_id=str(at_window.pk)).count() == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "phone", "code"),
+    [("别人", "13812340003", "person_unverified"), ("孙八", "13899999999", "person_unverified")],
+)
+def test_a_mismatch_is_refused_and_links_nothing(db, name, phone, code):
+    number = factories.valid_id_number(seq="903")
+    at_window = services.person_register(name="孙八", id_number=number, phone="13812340003")
+    citizen = factories.make_citizen(phone)
+    with pytest.raises(Conflict) as error:
+        services.person_claim(user=citizen, name=name, id_number=number)
+    assert error.value.code == code
+    at_window.refresh_from_db()
+    assert at_window.user is None
+
+
+def test_a_person_of_another_account_is_refused(db):
+    number = factories.valid_id_number(seq="904")
+    first = factories.make_citizen("13812340004")
+    services.person_claim(user=first, name="周九", id_number=number)
+    second = factories.make_citizen("13812340005")
+    with pytest.raises(Conflict) as error:
+        services.person_claim(user=second, name="周九", id_number=number)
+    assert error.value.code == "person_taken"
+    with pytest.raises(Conflict) as again:
+        services.person_claim(user=first, name="周九", id_number=number)
+    assert again.value.code == "already_claimed"

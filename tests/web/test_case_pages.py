@@ -903,3 +903,34 @@ def test_a_file_handed_in_before_is_offered_again(city, clerk, citizen, person, 
         first.number,
         earlier.file.name,
     )
+
+
+# --- 实名登记 ----------------------------------------------------------------------------------------
+
+
+def test_a_citizen_registers_their_identity_then_may_apply(citizen, version):
+    client = Client()
+    client.force_login(citizen)
+    apply_url = f"/items/{version.item_id}/apply/"
+    assert "现在登记" in text(client.get(apply_url))
+    url = f"/my/identity/?next={apply_url}"
+    refused = text(client.post(url, {"name": "赵六", "id_number": "370102199001011230"}))
+    assert "公民身份号码校验位不符：第 18 位应为 1，实为 0。" in refused
+    assert NaturalPerson.objects.filter(user=citizen).count() == 0
+    number = factories.valid_id_number(seq="905")
+    response = client.post(url, {"name": "赵六", "id_number": number})
+    assert (response.status_code, response["Location"]) == (302, apply_url)
+    person = NaturalPerson.objects.get(user=citizen)
+    assert (person.name, person.id_number) == ("赵六", number)
+    assert "在线申办：食品经营许可" in text(client.get(apply_url))
+    assert "您的账号已登记为 赵六。" in text(client.get("/my/identity/"))
+
+
+def test_identity_next_never_leaves_the_site(citizen):
+    client = Client()
+    client.force_login(citizen)
+    response = client.post(
+        "/my/identity/?next=https://evil.example/",
+        {"name": "赵六", "id_number": factories.valid_id_number(seq="906")},
+    )
+    assert (response.status_code, response["Location"]) == (302, "/my/cases/")

@@ -307,6 +307,45 @@ def person_register(
     return person
 
 
+def person_claim(*, user: User, name: str, id_number: str) -> NaturalPerson:
+    """实名登记: a citizen's account takes its natural person, so that it can apply online.
+
+    A new ID number is registered with the account's phone. One a window registered earlier is
+    linked only when its name and phone are the account's (the account's phone was proven by
+    SMS at sign-up); anything else needs the person at a window with their ID card.
+    """
+    if getattr(user, "kind", "") != User.Kind.CITIZEN or not user.is_active:
+        raise PermissionDenied(_("实名登记须使用申请人账号。"), code="citizen_required")
+    if NaturalPerson.objects.filter(user=user).exists():
+        raise Conflict(_("您的账号已完成实名登记。"), code="already_claimed")
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(_("姓名不能为空。"), code="name_required", field="name")
+    id_number = validate_id_number(id_number)
+    with transaction.atomic():
+        existing = NaturalPerson.objects.select_for_update().filter(id_number=id_number).first()
+        if existing is None:
+            return person_register(name=name, id_number=id_number, phone=user.phone, user=user)
+        if existing.user_id is not None:
+            raise Conflict(
+                _("该公民身份号码已绑定其他账号；如有疑问，请携带身份证件到窗口核验。"),
+                code="person_taken",
+                field="id_number",
+            )
+        if existing.name != name or not user.phone or existing.phone != user.phone:
+            raise Conflict(
+                _(
+                    "登记信息与您的账号不一致（姓名或手机号码不同），请携带身份证件到窗口核验后绑定。"
+                ),
+                code="person_unverified",
+                field="id_number",
+            )
+        existing.user = user
+        existing.save(update_fields=["user"])
+        audit_record(action="person.claim", obj=existing, changes={"user": user.pk})
+    return existing
+
+
 def entity_register(
     *,
     name: str,

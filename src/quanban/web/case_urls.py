@@ -39,6 +39,7 @@ urlpatterns = [
     path(TASK + "release/", staff.task_release, name="task_release"),
     path(TASK + "complete/", staff.task_complete, name="task_complete"),
     # The portal: my cases (the printed notices' QR codes link here), applying online.
+    path("my/identity/", portal.my_identity, name="portal_identity"),
     path("my/cases/", portal.my_cases, name="portal_cases"),
     path("my/cases/<int:case_id>/", portal.my_case, name="portal_case"),
     path("my/cases/<int:case_id>/withdraw/", portal.my_case_withdraw, name="portal_withdraw"),

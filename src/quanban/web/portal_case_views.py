@@ -10,14 +10,19 @@ import functools
 import re
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from quanban.accounts.models import LegalEntity, NaturalPerson, User
+from quanban.accounts.services import person_claim
 from quanban.cases import selectors, services
 from quanban.cases.models import Case, Channel
 from quanban.cases.prefill import prefill_for
@@ -74,6 +79,38 @@ def _own_case(user: User, case_id: int) -> Case:
         return selectors.case_get_for_applicant(user=user, case_id=case_id)
     except NotFound as error:
         raise Http404(str(error)) from error
+
+
+# --- 实名登记 ------------------------------------------------------------------------------------
+
+
+class IdentityForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("姓名"), max_length=60)
+    id_number = forms.CharField(label=gettext_lazy("公民身份号码"), max_length=18)
+
+
+@citizen_required
+def my_identity(request: HttpRequest) -> HttpResponse:
+    """实名登记: the account takes its natural person (accounts.services.person_claim)."""
+    user = _user(request)
+    person = NaturalPerson.objects.filter(user=user).first()
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and person is None and form.is_valid():
+        try:
+            person_claim(
+                user=user,
+                name=form.cleaned_data["name"],
+                id_number=form.cleaned_data["id_number"],
+            )
+        except ApplicationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, _("实名登记已完成，现在可以网上申办了。"))
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = reverse("web:portal_cases")
+            return redirect(target)
+    return render(request, "web/portal_cases/identity.html", {"form": form, "person": person})
 
 
 # --- My cases -------------------------------------------------------------------------------------
