@@ -12,7 +12,7 @@ The baseline is a bare Django view (bench/bare_urls.py) on a second server with 
 middleware and two workers, doing the same inserts without the service layer: the token's user,
 then a Case row, its CaseMaterial rows and one audit-like row in one transaction.
 
-Measured, for the issue's targets (docs/benchmarks.md):
+Measured, for the issue's targets:
 
 - closed loop, ``clients`` concurrent clients for ``round_s`` seconds: accepted submissions per
   second, Quanban and bare alternating for ``rounds`` rounds each (who goes first alternates too);
