@@ -106,7 +106,10 @@ VAR_DEFAULT_DB = f"sqlite:///{VAR_DIR / 'quanban.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", VAR_DEFAULT_DB),
-        conn_max_age=env_int("QUANBAN_DB_CONN_MAX_AGE", 0),
+        # Persistent connections (a new one per request costs more than the request), checked
+        # before reuse so that a database restart costs one error at most.
+        conn_max_age=env_int("QUANBAN_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

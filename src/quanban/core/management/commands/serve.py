@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -33,4 +34,8 @@ class Command(BaseCommand):
             def load(self) -> Any:
                 return application
 
+        # The system checks ran queries in this (the master) process; a connection open now would
+        # be inherited by every forked worker, which would then interleave their statements on
+        # one socket. Each worker opens its own.
+        connections.close_all()
         Server().run()
