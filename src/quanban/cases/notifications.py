@@ -44,7 +44,9 @@ def _text(case: Case, event: str) -> str:
         "terminated": _("【全办】您的办件 %(number)s 已终止办理：%(reason)s。"),
         "revoked": _("【全办】您的办件 %(number)s 的审批决定已撤销：%(reason)s。"),
     }
-    suspension = case.suspensions.filter(ended_on__isnull=True).first()
+    suspension = (
+        case.suspensions.filter(ended_on__isnull=True).first() if event == "suspended" else None
+    )
     return texts[event] % {
         "item": item,
         "number": number,

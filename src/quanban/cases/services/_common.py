@@ -125,7 +125,14 @@ def case_snapshot(case: Case) -> dict[str, Any]:
     return snapshot(case, AUDIT_FIELDS)
 
 
+# A case being accepted in this transaction can have no suspension or extension yet (both need
+# an accepted case): acceptance marks the instance so that its clock is computed without asking.
+NO_CLOCK_EVENTS = "_quanban_no_clock_events"
+
+
 def suspensions_of(case: Case) -> list[case_clock.Suspension]:
+    if getattr(case, NO_CLOCK_EVENTS, False):
+        return []
     return [
         case_clock.Suspension(start=s.started_on, end=s.ended_on, reason=s.reason)
         for s in CaseSuspension.objects.filter(case=case).order_by("started_on", "pk")
@@ -133,6 +140,8 @@ def suspensions_of(case: Case) -> list[case_clock.Suspension]:
 
 
 def extensions_of(case: Case) -> list[case_clock.Extension]:
+    if getattr(case, NO_CLOCK_EVENTS, False):
+        return []
     return [
         case_clock.Extension(days=e.days, reason=e.reason, decided_on=e.decided_on)
         for e in CaseExtension.objects.filter(case=case).order_by("decided_on", "pk")

@@ -23,6 +23,7 @@ from quanban.cases.notifications import applicant_notify
 from quanban.cases.services import runtime
 from quanban.cases.services._common import (
     CLOCK_FIELDS,
+    NO_CLOCK_EVENTS,
     ONLINE_CHANNELS,
     REQUIRED_NECESSITIES,
     State,
@@ -451,6 +452,7 @@ def _accept_locked(
         )
     now = clock.now()
     today = clock.today()
+    setattr(locked, NO_CLOCK_EVENTS, True)
     locked.number = case_number_next(day=today)
     locked.state = target
     locked.accepted_at = now
@@ -489,6 +491,7 @@ def _accept_locked(
         commitment=commitment,
     )
     runtime.case_start(locked, user=user, commitment=commitment)
+    delattr(locked, NO_CLOCK_EVENTS)  # from here on the case may get clock events
     if notify:
         # One message for where the acceptance ended: running, decided at once, or finished.
         events: dict[str, str] = {State.DECIDED: "decided", State.FINISHED: "issued"}
