@@ -490,17 +490,6 @@ def test_a_false_commitment_revokes_the_approval_and_records_credit(
     )
 
 
-NOT_TOLD_WHY = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The applicant's view (GET /my/cases/{id}; the portal page is built on the same "
-        "selector) says that the case was terminated or its approval revoked, not why: neither "
-        "the termination note nor the inspection's finding is in it. Only the SMS carries them."
-    ),
-)
-
-
-@NOT_TOLD_WHY
 def test_the_applicant_is_told_why_the_approval_was_revoked(
     city, window, reviewer, me, citizen_with_person, commitment_version
 ):
@@ -512,7 +501,6 @@ def test_the_applicant_is_told_why_the_approval_was_revoked(
     assert FALSE_FINDING in json.dumps(view, ensure_ascii=False)
 
 
-@NOT_TOLD_WHY
 def test_the_applicant_is_told_why_the_case_was_terminated(
     city, window, approver, me, citizen_with_person, deferrable_version
 ):

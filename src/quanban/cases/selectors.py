@@ -478,5 +478,25 @@ def case_applicant_view(case: Case) -> dict[str, Any]:
         }
         if case.issued_at
         else None,
+        "ended": _ended(case),
         "timeline": case_timeline(case, for_applicant=True),
     }
+
+
+def _ended(case: Case) -> dict[str, Any] | None:
+    """Why a case ended without its result: terminated (and why) or its approval revoked."""
+    if case.state == Case.State.TERMINATED:
+        return {
+            "kind": case.termination,
+            "label": case.get_termination_display(),
+            "note": case.termination_note,
+            "at": case.terminated_at,
+        }
+    if case.state == Case.State.REVOKED:
+        return {
+            "kind": case.termination,
+            "label": _("审批决定已撤销"),
+            "note": case.revocation_reason,
+            "at": case.revoked_at,
+        }
+    return None

@@ -105,6 +105,9 @@ class MyCaseOut(Schema):
     refusal: dict[str, Any] | None = Field(..., description="Reason, legal basis, guidance.")
     decision: dict[str, Any] | None
     result: dict[str, Any] | None
+    ended: dict[str, Any] | None = Field(
+        ..., description="Terminated or revoked: the reason, the note or finding, and when."
+    )
     timeline: list[MyTimelineOut]
 
     @staticmethod
@@ -130,6 +133,7 @@ class MyCaseOut(Schema):
             refusal=view["refusal"],
             decision=view["decision"],
             result=view["result"],
+            ended=view["ended"],
             timeline=[
                 MyTimelineOut(at=e.at, action=e.action, label=e.label) for e in view["timeline"]
             ],
