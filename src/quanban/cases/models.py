@@ -502,6 +502,12 @@ class Task(models.Model):
             models.Index(fields=["assignee", "state", "due_on"], name="task_assignee_inbox"),
             # "Everything yellow in my department" and the sweeps.
             models.Index(fields=["department", "state", "card_level"], name="task_dept_card"),
+            # The city-wide count of yellow and red open tasks per department reads only these.
+            models.Index(
+                fields=["department", "card_level"],
+                name="task_open_carded",
+                condition=Q(state="open", card_level__in=["yellow", "red"]),
+            ),
             models.Index(fields=["state", "warn_on"], name="task_state_warn_on"),
             models.Index(fields=["case", "state"], name="task_case_state"),
         ]
