@@ -79,7 +79,15 @@ def lock(case: Case, *, expected_version: int | None = None) -> Case:
     # case of an item would wait for every other.
     locked = (
         Case.objects.select_for_update(of=("self",))
-        .select_related("item_version", "item_version__item")
+        .select_related(
+            "item_version",
+            "item_version__item",
+            "person",
+            "entity",
+            "window",
+            "lead_department",
+            "lead_office",
+        )
         .get(pk=case.pk)
     )
     if expected_version is not None and locked.version != expected_version:
