@@ -205,3 +205,34 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     actions = list(AuditRecord.objects.order_by("seq").values_list("action", flat=True))
     for start in range(0, 240, 3):
         assert len({a.rsplit(".", 1)[0] for a in actions[start : start + 3]}) == 1
+
+
+def test_a_batch_chains_its_records_when_it_ends_in_order(db):
+    from quanban.core.audit import audit_batch
+
+    before = AuditRecord.objects.count()
+    with transaction.atomic(), audit_batch():
+        first = audit_record(action="test.batch.first")
+        with audit_batch():  # a nested batch joins the outer one
+            second = audit_record(action="test.batch.second")
+        assert (first.seq, second.seq) == (None, None)
+        assert AuditRecord.objects.count() == before
+    assert second.seq == first.seq + 1 and second.prev_hash == first.hash
+    assert AuditChainHead.objects.get().seq == second.seq
+    assert chain_verify() == (before + 2, None)
+
+
+def test_a_batch_that_fails_writes_nothing(db):
+    from quanban.core.audit import audit_batch
+
+    before = (AuditRecord.objects.count(), AuditChainHead.objects.values_list("seq").first())
+    with contextlib.suppress(RuntimeError), transaction.atomic(), audit_batch():
+        audit_record(action="test.batch.lost")
+        raise RuntimeError("the service refused")
+    assert (
+        AuditRecord.objects.count(),
+        AuditChainHead.objects.values_list("seq").first(),
+    ) == before
+    # The next record outside a batch chains at once, after the real head.
+    audit_record(action="test.after")
+    assert chain_verify() == (before[0] + 1, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,46 +105,92 @@ def audit_record(
     body = dict(diff(before, after))
     if changes:
         body.update({k: _jsonable(v) for k, v in changes.items()})
-    # No savepoint of its own: the record belongs to the caller's transaction, and a failure here
-    # fails that transaction anyway.
-    with transaction.atomic(savepoint=False):
-        connection = transaction.get_connection()
-        record = AuditRecord(
-            at=clock.now(),
-            actor_id=actor.user_id,
-            actor_name=actor.username,
-            actor_role=actor.role,
-            org_unit_id=actor.org_unit_id,
-            ip=actor.ip,
-            channel=actor.channel,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            result=result,
-            changes=body,
-        )
-        if not _append_after_own(connection, record):
-            head = _locked_head()
-            _link(record, seq=head.seq + 1, prev_hash=head.hash)
-            AuditChainHead.objects.filter(pk=1).update(seq=record.seq, hash=record.hash)
-            record.save(force_insert=True)
-            _remember_head(connection, record)
+    record = AuditRecord(
+        at=clock.now(),
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        actor_role=actor.role,
+        org_unit_id=actor.org_unit_id,
+        ip=actor.ip,
+        channel=actor.channel,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        result=result,
+        changes=body,
+    )
+    connection = transaction.get_connection()
+    batch = getattr(connection, _BATCH, None)
+    if batch is not None:
+        batch.append(record)  # chained when the batch ends (audit_batch)
+    else:
+        _append([record])
     return record
 
 
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Chain the audit records written inside in one go, when the block ends.
+
+    A service wraps its work in ``with transaction.atomic(), audit_batch():`` so that the chain
+    head is locked for the moment of the append at its end, not from its first record to its
+    commit. Records written inside are numbered and hashed when the block ends (``seq`` and
+    ``hash`` are unset until then). Nested batches join the outermost. Nothing inside may catch
+    the rollback of a savepoint that wrote audit records (its records would still be chained).
+    """
+    connection = transaction.get_connection()
+    if getattr(connection, _BATCH, None) is not None:
+        yield
+        return
+    records: list[AuditRecord] = []
+    setattr(connection, _BATCH, records)
+    try:
+        yield
+    finally:
+        setattr(connection, _BATCH, None)
+    if records:
+        _append(records)
+
+
+def _append(records: list[AuditRecord]) -> None:
+    """Number, link, hash and insert the records after the chain's head, and move the head."""
+    # No savepoint of its own: the records belong to the caller's transaction, and a failure
+    # here fails that transaction anyway.
+    with transaction.atomic(savepoint=False):
+        connection = transaction.get_connection()
+        if not _append_after_own(connection, records):
+            head = _locked_head()
+            _link_all(records, seq=head.seq, prev_hash=head.hash)
+            last = records[-1]
+            AuditChainHead.objects.filter(pk=1).update(seq=last.seq, hash=last.hash)
+            _insert(records)
+            _remember_head(connection, last)
+
+
+_BATCH = "quanban_audit_batch"
 # The head this connection's transaction last wrote, so that a service writing several records
-# moves the head with one conditional UPDATE each instead of locking and reading it again.
+# moves the head with one conditional UPDATE instead of locking and reading it again.
 _OWN_HEAD = "quanban_audit_head"
 
 
-def _link(record: AuditRecord, *, seq: int, prev_hash: str) -> None:
-    record.seq = seq
-    record.prev_hash = prev_hash
-    # Microsecond precision is what every database keeps; hash what will be read back.
-    record.hash = sm3_hex(content_of(record))
+def _insert(records: list[AuditRecord]) -> None:
+    if len(records) == 1:
+        records[0].save(force_insert=True)
+    else:
+        AuditRecord.objects.bulk_create(records)
 
 
-def _append_after_own(connection: Any, record: AuditRecord) -> bool:
+def _link_all(records: list[AuditRecord], *, seq: int, prev_hash: str) -> None:
+    for record in records:
+        seq += 1
+        record.seq = seq
+        record.prev_hash = prev_hash
+        # Microsecond precision is what every database keeps; hash what will be read back.
+        record.hash = sm3_hex(content_of(record))
+        prev_hash = record.hash
+
+
+def _append_after_own(connection: Any, records: list[AuditRecord]) -> bool:
     """Append after the head this transaction wrote last, if it is still the head.
 
     The UPDATE names the head's sequence number *and* hash: if anything else moved the head
@@ -155,15 +202,16 @@ def _append_after_own(connection: Any, record: AuditRecord) -> bool:
     if own is None:
         return False
     seq, prev_hash = own
-    _link(record, seq=seq + 1, prev_hash=prev_hash)
+    _link_all(records, seq=seq, prev_hash=prev_hash)
+    last = records[-1]
     moved = AuditChainHead.objects.filter(pk=1, seq=seq, hash=prev_hash).update(
-        seq=record.seq, hash=record.hash
+        seq=last.seq, hash=last.hash
     )
     if not moved:
         setattr(connection, _OWN_HEAD, None)
         return False
-    record.save(force_insert=True)
-    _remember_head(connection, record)
+    _insert(records)
+    _remember_head(connection, last)
     return True
 
 

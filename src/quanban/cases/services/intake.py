@@ -38,6 +38,7 @@ from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion
 from quanban.catalogue.selectors import material_list_for_answers
 from quanban.core import clock
+from quanban.core.audit import audit_batch
 from quanban.core.errors import Conflict, ValidationFailed
 
 MAX_FORM_FIELDS = 100
@@ -253,7 +254,7 @@ def case_receive(
     ones are marked received. The receiving clerk becomes the first responder (首问负责).
     """
     require_perm(user, Perm.BUSINESS_WRITE)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _create(
             item_version=item_version,
             applicant=applicant,
@@ -311,7 +312,7 @@ def case_submit_online(
             code="channel_not_online",
             field="channel",
         )
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _create(
             item_version=item_version,
             applicant=applicant,
@@ -417,7 +418,7 @@ def case_accept(
     opened (or decided by the instant rules).
     """
     require_perm(user, Perm.BUSINESS_WRITE)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         locked = lock(case, expected_version=expected_version)
         require_transition(locked, "accept")
         ticked = _tick(locked, received_material_ids)
@@ -511,7 +512,7 @@ def case_request_supplement(
     The notice names every missing material at once; the case waits in 补齐补正.
     """
     require_perm(user, Perm.BUSINESS_WRITE)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         locked = lock(case, expected_version=expected_version)
         target = require_transition(locked, "request_supplement")
         missing = _missing(locked)
@@ -572,7 +573,7 @@ def case_refuse(
             field=empty[0],
             extra={"fields": empty},
         )
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         locked = lock(case, expected_version=expected_version)
         target = require_transition(locked, "refuse")
         before = case_snapshot(locked)
