@@ -650,6 +650,11 @@ API.update(
             state=_case_count,
         ),
         "GET /api/v1/my/cases": Row("GET", "/api/v1/my/cases", APPLICANT),
+        "GET /api/v1/my/prefill": Row(
+            "GET",
+            lambda w: f"/api/v1/my/prefill?item_version_id={_my_case_body(w)['item_version_id']}",
+            APPLICANT,
+        ),
         "GET /api/v1/my/cases/{case_id}": Row(
             "GET", lambda w: f"/api/v1/my/cases/{_my_case(w).pk}", APPLICANT
         ),

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 
 from quanban.accounts import services as accounts
 from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.roles import Role
-from quanban.cases.models import Case, CreditRecord, Task
+from quanban.cases.models import Case, CaseMaterial, CreditRecord, Task
 from quanban.cases.services import case_flag_lapsed_deferrals
 from quanban.cases.tasks import WORKER
 from quanban.catalogue import rules
@@ -851,3 +852,31 @@ def test_a_stale_co_review_changes_nothing_and_the_join_opens_the_approval_once(
     assert inbox(approver, kind="approve") == [(case["id"], "approve")]
     view = mine(me, case["id"])
     assert (view["current_step"], view["current_departments"]) == ("审批", ["济南市行政审批服务局"])
+
+
+# --- Prefill ----------------------------------------------------------------------------------------
+
+
+def test_prefill_lists_the_applicants_fields_and_earlier_materials_to_reuse(
+    city, window, me, citizen_with_person
+):
+    """What the platform holds is offered with its source, and the API can reuse it."""
+    person = citizen_with_person.person
+    version = helpers.published(city.department)
+    material = version.materials.get(seq=1)
+    earlier = accept(window, receive(window, version, person.pk, city.window))
+    row = CaseMaterial.objects.get(case_id=earlier["id"], material=material)
+    row.file.save("申请书.pdf", ContentFile(b"%PDF-1.4 earlier"))
+    body = ok(me.get("/api/v1/my/prefill", item_version_id=version.pk))
+    assert body["applicant_kind"] == "person"
+    assert [(f["key"], f["value"], f["source"]) for f in body["fields"]] == [
+        ("name", person.name, "申请人档案"),
+        ("id_number", person.id_number, "申请人档案"),
+        ("phone", person.phone, "申请人档案"),
+    ]
+    (offered,) = body["materials"]
+    assert (offered["material_id"], offered["name"]) == (material.pk, material.name)
+    assert [(c["case_material_id"], c["case_number"]) for c in offered["candidates"]] == [
+        (row.pk, earlier["number"])
+    ]
+    problem(me.get("/api/v1/my/prefill", item_version_id=999999), 404, "item_not_found")

@@ -7,7 +7,7 @@ reused from the applicant's earlier cases over JSON (``reuse``); uploading files
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -18,11 +18,12 @@ from quanban.api.case_schemas import Answers, Form, SuspensionOut
 from quanban.api.idempotency import KeyHeader, idempotent
 from quanban.api.preconditions import IfMatch, VersionIn, expected_version, set_etag
 from quanban.api.routers.cases import idempotent_reply
-from quanban.api.types import NO_NUL, BodyId, PageIn, PathId
+from quanban.api.types import MAX_ID, NO_NUL, BodyId, PageIn, PathId
 from quanban.cases import selectors, services
 from quanban.cases.models import Case
+from quanban.cases.prefill import prefill_for
 from quanban.catalogue import selectors as catalogue
-from quanban.core.errors import NotFound, PermissionDenied
+from quanban.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 router = Router()
 
@@ -196,6 +197,87 @@ def my_case_submit(
 
     outcome = idempotent(request, key=idempotency_key, payload=payload, run=run)
     return idempotent_reply(response, outcome)
+
+
+class PrefillFieldOut(Schema):
+    key: str
+    label: str
+    value: str
+    source: str
+
+
+class ReuseCandidateOut(Schema):
+    case_material_id: int = Field(..., description="What `reuse` takes for this material.")
+    case_number: str
+    received_on: dt.date
+    material_name: str
+    file_name: str
+    source: str
+
+
+class MaterialPrefillOut(Schema):
+    material_id: int
+    seq: int
+    name: str
+    candidates: list[ReuseCandidateOut] = Field(..., description="Newest first.")
+
+
+class PrefillOut(Schema):
+    applicant_kind: str
+    fields: list[PrefillFieldOut]
+    materials: list[MaterialPrefillOut]
+
+
+@router.get(
+    "/my/prefill",
+    response=PrefillOut,
+    summary="What the platform already holds for an application / 申请预填",
+    description=(
+        "The applicant's own fields (with their source) and the materials they handed in on "
+        "earlier cases that an application of this item version may reuse (`reuse` of "
+        "POST /my/cases takes `case_material_id`). Personal numbers are the caller's own."
+    ),
+)
+def my_prefill(
+    request: HttpRequest,
+    item_version_id: Annotated[int, Query(ge=1, le=MAX_ID)],
+    as_entity: bool = False,
+) -> PrefillOut:
+    user = _applicant(request)
+    version = catalogue.versions_published().filter(pk=item_version_id).first()
+    if version is None:
+        raise NotFound(
+            _("找不到该事项，或该事项尚未发布。"), code="item_not_found", field="item_version_id"
+        )
+    applicant = getattr(user, "entity", None) if as_entity else getattr(user, "person", None)
+    if applicant is None:
+        raise ValidationFailed(
+            _("请先完成实名登记，再网上申报。"), code="applicant_not_registered", field="user"
+        )
+    prefill = prefill_for(applicant=applicant, item_version=version)
+    return PrefillOut(
+        applicant_kind=prefill.applicant_kind,
+        fields=[PrefillFieldOut(**vars(f)) for f in prefill.fields],
+        materials=[
+            MaterialPrefillOut(
+                material_id=m.material_id,
+                seq=m.seq,
+                name=m.name,
+                candidates=[
+                    ReuseCandidateOut(
+                        case_material_id=c.case_material_id,
+                        case_number=c.case_number,
+                        received_on=c.received_on,
+                        material_name=c.material_name,
+                        file_name=c.file_name,
+                        source=c.source,
+                    )
+                    for c in m.candidates
+                ],
+            )
+            for m in prefill.materials
+        ],
+    )
 
 
 @router.get("/my/cases", response=MyCasePage, summary="My cases / 我的办件")
