@@ -50,7 +50,8 @@ def outbox_enqueue(
             f"unknown channel {channel!r}", code="outbox_channel", field="channel"
         )
     now = clock.now()
-    with transaction.atomic():
+    # No savepoint of its own: the message belongs to the caller's transaction.
+    with transaction.atomic(savepoint=False):
         message = OutboxMessage.objects.create(
             channel=channel,
             recipient=recipient,

@@ -105,12 +105,35 @@ def require_transition(case: Case, action: str) -> str:
 
 
 def save(case: Case, *, now: dt.datetime, fields: Iterable[str], bump: bool = True) -> None:
-    """Save the fields; ``bump`` adds one to the version (once per change a person makes, so
-    the follow-on writes of the same service — routing, opening the next step — pass False)."""
+    """Save the fields (and any a step deferred); ``bump`` adds one to the version (once per
+    change a person makes, so the follow-on writes of the same service — routing, opening the
+    next step — pass False)."""
     if bump:
         case.version += 1
+    pending = getattr(case, _PENDING, None) or set()
+    setattr(case, _PENDING, None)
     case.updated_at = now
-    case.save(update_fields=[*dict.fromkeys(fields), "version", "updated_at"])
+    case.save(update_fields=[*dict.fromkeys([*fields, *sorted(pending)]), "version", "updated_at"])
+
+
+def defer(case: Case, *, fields: Iterable[str], bump: bool = True) -> None:
+    """Change fields now and write them with the next :func:`save` of the same instance (one
+    UPDATE for a service that moves a case several steps at once); :func:`flush` writes what is
+    left. The version moves now, so audit records made meanwhile show the version written."""
+    if bump:
+        case.version += 1
+    pending = getattr(case, _PENDING, None) or set()
+    pending.update(fields)
+    pending.add("version")
+    setattr(case, _PENDING, pending)
+
+
+def flush(case: Case, *, now: dt.datetime) -> None:
+    if getattr(case, _PENDING, None):
+        save(case, now=now, fields=(), bump=False)
+
+
+_PENDING = "_quanban_pending_fields"
 
 
 def audit(action: str, case: Case, before: Mapping[str, Any] | None, **changes: Any) -> None:

@@ -29,6 +29,8 @@ from quanban.cases.services._common import (
     State,
     audit,
     case_snapshot,
+    defer,
+    flush,
     lock,
     recompute_clock,
     require_transition,
@@ -150,7 +152,8 @@ def case_number_next(*, day: dt.date | None = None) -> str:
     its number back.
     """
     day = day or clock.today()
-    with transaction.atomic():
+    # No savepoint: the number belongs to the accepting transaction (and goes back with it).
+    with transaction.atomic(savepoint=False):
         # Create the day's row without racing another first acceptance of the day, then lock it.
         CaseNumberCounter.objects.bulk_create(
             [CaseNumberCounter(day=day, last=0)], ignore_conflicts=True
@@ -482,7 +485,8 @@ def _accept_locked(
         locked.commitment_text = version.commitment_text
         locked.commitment_signed_at = now
         fields += ["commitment_text", "commitment_signed_at"]
-    save(locked, now=now, fields=fields)
+    # Written with the first step's opening (or flushed below): one UPDATE for the acceptance.
+    defer(locked, fields=fields)
     audit(
         "accept",
         locked,
@@ -492,6 +496,7 @@ def _accept_locked(
         commitment=commitment,
     )
     runtime.case_start(locked, user=user, commitment=commitment)
+    flush(locked, now=clock.now())
     delattr(locked, NO_CLOCK_EVENTS)  # from here on the case may get clock events
     if notify:
         # One message for where the acceptance ended: running, decided at once, or finished.

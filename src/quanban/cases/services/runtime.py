@@ -30,6 +30,7 @@ from quanban.cases.services._common import (
     audit,
     card_for,
     case_snapshot,
+    defer,
     lock,
     require_transition,
     save,
@@ -160,9 +161,8 @@ def case_start(locked: Case, *, user: User | None, commitment: bool) -> None:
     locked.lead_office = office
     locked.routing_rule = rule
     locked.routing_note = note
-    save(
+    defer(
         locked,
-        now=now,
         fields=("process", "lead_department", "lead_office", "routing_rule", "routing_note"),
         bump=False,
     )
@@ -543,7 +543,8 @@ def task_complete(
         elif locked.kind == COMMITMENT_STEP and outcome == "false":
             _revoke_false_commitment(case, user, opinion, now=now)
         locked.state = Task.State.DONE
-        locked.assignee = locked.assignee or user
+        if locked.assignee_id is None:
+            locked.assignee = user
         locked.claimed_at = locked.claimed_at or now
         locked.completed_at = now
         locked.completed_by = user
