@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "quanban.notify",
     "quanban.catalogue",
     "quanban.cases",
+    "quanban.supervision",
     "quanban.searchindex",
     "quanban.api",
     "quanban.web",

@@ -109,6 +109,12 @@ def _deliver_one(message: OutboxMessage) -> str:
     now = clock.now()
     if message.expires_at is not None and message.expires_at <= now:
         return _mark_failed(message, "expired before it could be sent")
+    if message.channel == OutboxMessage.Channel.IN_APP:
+        # The row is the in-app message (the workbench's bell reads it): delivered once stored.
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            state=OutboxMessage.State.SENT, sent_at=now, last_error=""
+        )
+        return OutboxMessage.State.SENT
     if message.channel != OutboxMessage.Channel.SMS:
         return _mark_failed(message, f"no delivery adapter for channel {message.channel}")
     try:
