@@ -483,6 +483,32 @@ def _my_case(world: World, *, accepted: bool = False) -> Any:
     return _keep(world, case=case)
 
 
+def _card(world: World) -> Any:
+    """A yellow card on the open review task of a fresh accepted case (kept as world.card)."""
+    from quanban.cases.models import Task
+    from quanban.core import clock
+    from quanban.supervision.models import CardEvent
+
+    case = _accepted(world)
+    task = Task.objects.get(case=case, state="open")
+    card = CardEvent.objects.create(
+        task=task,
+        case=case,
+        level="yellow",
+        department=task.department,
+        due_on=clock.today(),
+        fired_at=clock.now(),
+    )
+    return _keep(world, card=card)
+
+
+def _card_state(world: World) -> Any:
+    from quanban.supervision.models import CardEvent, SupervisionNote
+
+    card = CardEvent.objects.get(pk=vars(world)["card"].pk)
+    return card.acknowledged_at, card.explanation, SupervisionNote.objects.count()
+
+
 def _my_case_body(world: World) -> dict[str, Any]:
     _citizen_person(world)
     return {"item_version_id": _case_item(world).pk}
@@ -712,6 +738,28 @@ PAGES: dict[str, Row] = {
     # The staff workbench.
     "workbench/": Row("GET", "/workbench/", page_only(STAFF)),
     "workbench/audit/": Row("GET", "/workbench/audit/", page_only((AUDITOR,))),
+    "workbench/cards/": Row("GET", "/workbench/cards/", page_only(STAFF)),
+    # Nobody of the matrix answers for the card (404); the supervisor sees it but may not
+    # explain it (403) and may add a 督办 note (302).
+    "workbench/cards/<int:card_id>/acknowledge/": Row(
+        "POST",
+        lambda w: f"/workbench/cards/{_card(w).pk}/acknowledge/",
+        {**everyone(404), ANON: LOGIN, CITIZEN: 403, SUPERVISOR: 403},
+        body=lambda w: {f"a{vars(w)['card'].pk}-explanation": "已签收办理"},
+        state=_card_state,
+        form=True,
+    ),
+    "workbench/cards/<int:card_id>/note/": Row(
+        "POST",
+        lambda w: f"/workbench/cards/{_card(w).pk}/note/",
+        {**everyone(404), ANON: LOGIN, CITIZEN: 403, SUPERVISOR: 302},
+        body=lambda w: {
+            f"n{vars(w)['card'].pk}-text": "请于期限内办结",
+            f"n{vars(w)['card'].pk}-due_on": "2027-12-31",
+        },
+        state=_card_state,
+        form=True,
+    ),
     "workbench/search/synonyms/": Row("GET", "/workbench/search/synonyms/", page_only((SYSADMIN,))),
 }
 

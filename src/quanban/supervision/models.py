@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from quanban.accounts.models import OrgUnit
+from quanban.accounts.models import OrgUnit, User
 from quanban.cases.models import CardLevel, Case, Task
 
 
@@ -35,6 +35,12 @@ class CardEvent(models.Model):
     # catching up after downtime records when it was due, not when it ran.
     due_on = models.DateField(_("亮灯日期"))
     fired_at = models.DateTimeField(_("记录时间"))
+    # Seen and explained by one of the people it is for (亮灯说明).
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    explanation = models.TextField(_("情况说明"), blank=True)
 
     class Meta:
         verbose_name = _("红黄牌")
@@ -58,3 +64,24 @@ class CardEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} task={self.task_id} case={self.case_id}"
+
+
+class SupervisionNote(models.Model):
+    """督办: a supervisor's instruction on a case, with the day it must be answered by."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="supervision_notes")
+    card = models.ForeignKey(
+        CardEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+    )
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("督办意见"))
+    due_on = models.DateField(_("督办期限"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.due_on}"

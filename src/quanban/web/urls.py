@@ -1,6 +1,14 @@
 from django.urls import path
 
-from quanban.web import auth_views, case_urls, catalogue_urls, search_views, synonym_views, views
+from quanban.web import (
+    auth_views,
+    card_views,
+    case_urls,
+    catalogue_urls,
+    search_views,
+    synonym_views,
+    views,
+)
 
 app_name = "web"
 
@@ -12,6 +20,13 @@ urlpatterns = [
     path("portal/register/", auth_views.citizen_register, name="portal_register"),
     path("workbench/", views.workbench_home, name="workbench"),
     path("workbench/audit/", views.workbench_audit, name="workbench_audit"),
+    path("workbench/cards/", card_views.cards, name="workbench_cards"),
+    path(
+        "workbench/cards/<int:card_id>/acknowledge/",
+        card_views.card_acknowledge,
+        name="workbench_card_acknowledge",
+    ),
+    path("workbench/cards/<int:card_id>/note/", card_views.card_note, name="workbench_card_note"),
     path("workbench/search/synonyms/", synonym_views.synonyms, name="search_synonyms"),
     path("screens/hall/", views.hall_screen, name="hall_screen"),
     path("login/", auth_views.staff_login, name="login"),
