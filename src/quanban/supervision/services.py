@@ -235,7 +235,9 @@ def card_acknowledge(*, user: User, card: CardEvent, explanation: str) -> CardEv
             _("情况说明不超过 2000 字。"), code="explanation_too_long", field="explanation"
         )
     with transaction.atomic():
-        locked = CardEvent.objects.select_for_update().select_related("task").get(pk=card.pk)
+        locked = (
+            CardEvent.objects.select_for_update(of=("self",)).select_related("task").get(pk=card.pk)
+        )
         if not card_is_for(user, locked):
             raise PermissionDenied(_("只有该红黄牌的责任人可以说明。"), code="card_not_yours")
         if locked.acknowledged_at is not None:
