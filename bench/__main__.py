@@ -7,7 +7,8 @@ import importlib
 import os
 import sys
 
-# The case benchmarks come last: cases_queries fills its database with a million cases.
+# The case benchmarks come last: supervision and cases_queries fill their databases with a
+# million cases each.
 # http_submit starts real servers, and needs PostgreSQL (on SQLite it says so and skips).
 BENCHMARKS = [
     "audit_append",
@@ -16,6 +17,7 @@ BENCHMARKS = [
     "rules",
     "cases_throughput",
     "http_submit",
+    "supervision",
     "cases_queries",
 ]
 

@@ -11,8 +11,10 @@ average, all of them open cases (在办 or 已决定待出件).
 Dates are real: every task's due and warn dates come from the case clock on the working-day
 calendar (quanban.cases.clock) from the day its step opened, and its card level (亮灯) is what
 they say on the reference day; about 5% of the open tasks are yellow or red. Cases keep their own
-clock the same way. ``generate`` writes with ``COPY`` on PostgreSQL (bulk_create elsewhere) in
-batches, one transaction each, printing its progress; a million cases take minutes.
+clock the same way. ``due_share`` leaves a share of the open tasks past their warning or due date
+with the card still lower (the card sweep has not been round yet: bench.supervision).
+``generate`` writes with ``COPY`` on PostgreSQL (bulk_create elsewhere) in batches, one
+transaction each, printing its progress; a million cases take minutes.
 
 Run it on its own to fill a development database: ``python -m bench.casegen 100000``.
 """
@@ -242,7 +244,15 @@ def _at(day: dt.date, rng: random.Random) -> dt.datetime:
 class Generator:
     """Row dicts (by attribute name) of cases and their tasks."""
 
-    def __init__(self, city: City, calendar: Calendar, rng: random.Random, first_id: int) -> None:
+    def __init__(
+        self,
+        city: City,
+        calendar: Calendar,
+        rng: random.Random,
+        first_id: int,
+        *,
+        due_share: float = 0.0,
+    ) -> None:
         self.city = city
         self.cal = calendar
         self.rng = rng
@@ -253,6 +263,10 @@ class Generator:
         self.open_made = 0
         self.late_made = 0
         self.red_made = 0
+        # Of the open tasks, this share has a card lower than its dates say (due for the sweep).
+        self.due_share = due_share
+        self.late_share = max(LATE_SHARE, due_share)
+        self.due_made = 0
 
     def _stage(self, item: ItemPlan) -> int:
         """Where along its process the case stands: steps as long as the time spent in them,
@@ -282,7 +296,7 @@ class Generator:
         card = "none"
         if self.red_made < RED_SHARE * wanted and rng.random() < 2 * RED_SHARE:
             card = "red"
-        elif self.late_made < LATE_SHARE * wanted and rng.random() < 2 * LATE_SHARE:
+        elif self.late_made < self.late_share * wanted and rng.random() < 2 * self.late_share:
             card = "yellow"
         index = cal.elapsed_for(rng, current.limit, card)
         opened_index = [0] * (stage + 1)
@@ -398,7 +412,21 @@ class Generator:
                 self.open_made += 1
                 self.late_made += task["card_level"] != "none"
                 self.red_made += task["card_level"] == "red"
+                if (
+                    self.due_share
+                    and task["card_level"] != "none"
+                    and self.due_made < self.due_share * self.open_made
+                ):
+                    task["card_level"] = self._unswept(task["card_level"])
+                    self.due_made += 1
         return case, tasks
+
+    def _unswept(self, card: str) -> str:
+        """The card a late task still has when the sweep has not been round: none for a yellow
+        one; for a red one none (the sweep was down since before its warning day) or yellow."""
+        if card == "red" and self.rng.random() < 0.5:
+            return "yellow"
+        return "none"
 
 
 _OUTCOME = {
@@ -502,8 +530,15 @@ def generate(
     seed: int = 2026,
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    due_share: float = 0.0,
 ) -> dict[str, int]:
-    """Add ``cases`` open cases and their tasks; returns what was made (counts)."""
+    """Add ``cases`` open cases and their tasks; returns what was made (counts).
+
+    ``due_share``: about this share of the open tasks (at most what is late, about 5%, unless
+    asked for more) is past its warning or due date with its card still lower — what the card
+    sweep finds after it has been down. Counted as ``open_due``. 0 (the default): every card is
+    what the dates say on ``today``.
+    """
     from django.db.models import Max
 
     from quanban.cases.models import Case, CaseNumberCounter, Task
@@ -515,7 +550,7 @@ def generate(
     city = _city(rng)
     calendar = Calendar(today)
     first_id = (Case.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-    generator = Generator(city, calendar, rng, first_id)
+    generator = Generator(city, calendar, rng, first_id, due_share=due_share)
     tables = {"case": Table(Case, with_pk=True), "task": Table(Task, with_pk=False)}
     prefix = _number_prefix()
 
@@ -551,6 +586,8 @@ def generate(
             f"casegen: {made['cases']:,}/{cases:,} cases, {made['tasks']:,} tasks "
             f"({made['cases'] / cases:.0%}, {elapsed:,.0f} s)"
         )
+    if due_share:
+        made["open_due"] = generator.due_made
     say("casegen: sequences, counters and statistics …")
     _after(numbers)
     made["seconds"] = round(time.perf_counter() - started)
@@ -573,12 +610,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("cases", type=int)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--due-share",
+        type=float,
+        default=0.0,
+        help="share of the open tasks whose card the sweep has yet to raise (e.g. 0.05)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quanban.config.settings")
     import django
 
     django.setup()
-    made = generate(args.cases, seed=args.seed)
+    made = generate(args.cases, seed=args.seed, due_share=args.due_share)
     print(json.dumps(made, ensure_ascii=False))
     return 0
 
