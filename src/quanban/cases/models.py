@@ -230,6 +230,18 @@ class Case(models.Model):
             models.Index(
                 fields=["lead_department", "state", "card_level"], name="case_dept_state_card"
             ),
+            # The card sweep's two halves (quanban.supervision.services): warning day passed
+            # with no card; promised day passed below red. Only rows still to raise are in them.
+            models.Index(
+                fields=["warn_on", "id"],
+                name="case_sweep_warn",
+                condition=Q(state="accepted", card_level="none"),
+            ),
+            models.Index(
+                fields=["promised_due", "id"],
+                name="case_sweep_due",
+                condition=Q(state="accepted", card_level__in=["none", "yellow"]),
+            ),
             models.Index(fields=["submitted_by", "-received_at"], name="case_submitted_by"),
         ]
         constraints = [
@@ -509,6 +521,17 @@ class Task(models.Model):
                 condition=Q(state="open", card_level__in=["yellow", "red"]),
             ),
             models.Index(fields=["state", "warn_on"], name="task_state_warn_on"),
+            # The card sweep's two halves, as on cases.
+            models.Index(
+                fields=["warn_on", "id"],
+                name="task_sweep_warn",
+                condition=Q(state="open", card_level="none"),
+            ),
+            models.Index(
+                fields=["due_on", "id"],
+                name="task_sweep_due",
+                condition=Q(state="open", card_level__in=["none", "yellow"]),
+            ),
             models.Index(fields=["case", "state"], name="task_case_state"),
         ]
         constraints = [
