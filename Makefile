@@ -59,8 +59,8 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $(VENV)/.installed-test $@
 
 # Each benchmark runs in a throwaway database (PostgreSQL when DATABASE_URL says so); results
-# in bench/results/. `make bench` makes a million cases for cases_queries and supervision (QUANBAN_BENCH_CASES
-# sets another number). See docs/benchmarks.md.
+# in bench/results/. `make bench` makes a million cases for cases_queries and for supervision
+# (QUANBAN_BENCH_CASES sets another number). See docs/benchmarks.md.
 bench: $(VENV)/.installed-bench node_modules/.package-lock.json
 	$(BIN)/python -m bench --size full
 
