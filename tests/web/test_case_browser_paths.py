@@ -306,3 +306,63 @@ def test_an_instant_item_applied_for_online_is_finished_by_the_rules(new_page, p
         None,
         "electronic",
     )
+
+
+def test_deferred_material_supplied_in_time_lets_the_result_out(new_page, people):
+    version = helpers.draft(people["city"].department, name="小餐饮经营许可")
+    catalogue.material_add(
+        user=None, version=version, name="场所平面图", form="3", necessity="3", source="10"
+    )
+    catalogue.version_submit(user=None, version=version)
+    catalogue.version_publish(user=None, version=version)
+    plan = version.materials.get(name="场所平面图")
+    case = accepted(people, version, deferred={plan.pk: dt.date(2026, 6, 17)})
+    review = Task.objects.get(case=case)
+    services.task_complete(user=people["reviewer"], task=review, outcome="pass", opinion="通过")
+    services.task_complete(
+        user=people["approver"], task=Task.objects.get(case=case, state="open"), outcome="approve"
+    )
+
+    # The applicant brings the plan before the promised day; the clerk registers it and issues.
+    clerk = new_page()
+    staff_sign_in(clerk, people["clerk"])
+    clerk.goto(f"/workbench/cases/{case.pk}/")
+    clerk.get_by_label("场所平面图").check()
+    with clerk.expect_navigation(url=f"**/workbench/cases/{case.pk}/"):
+        clerk.get_by_role("button", name="登记补交").click()
+    assert status(clerk) == "容缺材料已补交。"
+    work_task(clerk, case.number)
+    assert clerk.get_by_label("送达方式").input_value() == "window"
+    clerk.get_by_role("button", name="办理完成").click()
+    clerk.wait_for_url("**/workbench/cases/?scope=mine")
+    case.refresh_from_db()
+    assert (case.state, case.delivery, case.deferral_lapsed) == ("finished", "window", False)
+
+
+def test_a_commitment_whose_inspection_confirms_it_stays_approved(new_page, people):
+    version = helpers.published(
+        people["city"].department,
+        name="公共场所卫生许可",
+        process={"kind": "single_approver", "commitment_allowed": True},
+        commitment_text="申请人郑重承诺：所填写的信息和提交的材料真实、准确、完整。",
+        result_name="公共场所卫生许可证",
+    )
+    case = accepted(people, version, commitment=True)
+    reviewer = new_page()
+    staff_sign_in(reviewer, people["reviewer"])
+    work_task(reviewer, case.number)
+    reviewer.get_by_label("承诺属实").check()
+    reviewer.get_by_label("核查情况").fill("现场核查与承诺一致")
+    reviewer.get_by_role("button", name="办理完成").click()
+    reviewer.wait_for_url("**/workbench/cases/?scope=mine")
+    assert status(reviewer) == f"已办理：{case.number} · 承诺核查"
+    reviewer.goto(f"/workbench/cases/{case.pk}/")
+    assert reviewer.locator("#case-state").inner_text() == "已决定待出件"
+    assert reviewer.locator("#decision").inner_text() == "准予许可"
+    case.refresh_from_db()
+    assert (case.state, case.decision) == ("decided", "approve")
+    assert CreditRecord.objects.count() == 0
+    assert list(Task.objects.filter(case=case).order_by("pk").values_list("step", "state")) == [
+        ("commitment_inspection", "done"),
+        ("issue", "open"),
+    ]
