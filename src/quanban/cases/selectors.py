@@ -385,11 +385,11 @@ def case_get_for_applicant(*, user: User, case_id: int) -> Case:
 def case_status_text(case: Case) -> str:
     """The case's status in plain words, for the applicant."""
     running = case.state == Case.State.ACCEPTED
-    suspended = running and CaseSuspension.objects.filter(case=case, ended_on=None).exists()
-    if suspended:
-        return _("已暂停计时：%(reason)s") % {
-            "reason": CaseSuspension.objects.filter(case=case, ended_on=None).first().reason  # type: ignore[union-attr]
-        }
+    suspension = (
+        CaseSuspension.objects.filter(case=case, ended_on=None).first() if running else None
+    )
+    if suspension is not None:
+        return _("已暂停计时：%(reason)s") % {"reason": suspension.reason}
     texts = {
         Case.State.RECEIVED: _("已收到您的申请，等待受理。"),
         Case.State.PENDING_SUPPLEMENT: _("材料需要补正，请按一次性告知书补齐。"),

@@ -4,13 +4,11 @@ field, the version check for services without their own, and the printed notices
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -20,7 +18,6 @@ from quanban.accounts.roles import Perm
 from quanban.cases import clock as case_clock
 from quanban.cases import notices, selectors
 from quanban.cases.models import Case, Task
-from quanban.cases.services._common import lock
 from quanban.catalogue.models import ItemVersion
 from quanban.core import clock
 from quanban.core.errors import ApplicationError, NotFound, PermissionDenied, StaleEdit
@@ -50,15 +47,12 @@ def request_user(request: HttpRequest) -> User:
 
 
 def case_for_staff(user: User, case_id: int) -> Case:
-    """A case the user handles, or an online submission waiting for a clerk (网上预审), which
-    ``case_get_for_staff`` does not show: it has no window, first responder or department yet."""
+    """A case the user may see (selectors.case_get_for_staff: online submissions waiting for a
+    clerk included), or 404."""
     try:
         return selectors.case_get_for_staff(user=user, case_id=case_id)
     except NotFound:
-        for case in selectors.case_online_intake(user=user, limit=selectors.MAX_PAGE):
-            if case.pk == case_id:
-                return case
-    raise Http404(_("找不到该办件。"))
+        raise Http404(_("找不到该办件。")) from None
 
 
 def task_for_staff(user: User, task_id: int) -> Task:
@@ -110,15 +104,6 @@ def show_error(
         return
     name = (fields or {}).get(error.field or "", error.field)
     form.add_error(name if name in form.fields else None, str(error))
-
-
-@contextmanager
-def version_checked(case: Case, expected: int) -> Iterator[None]:
-    """Check the version seen under the case's row lock, held through the service that follows
-    (for the services that take no ``expected_version`` of their own)."""
-    with transaction.atomic():
-        lock(case, expected_version=expected)
-        yield
 
 
 def act(request: HttpRequest, call: Callable[[], object], success: str) -> bool:

@@ -35,7 +35,6 @@ from quanban.web.case_common import (
     raw_answers,
     request_user,
     show_error,
-    version_checked,
     windows_of,
 )
 from quanban.web.case_forms import (
@@ -212,17 +211,17 @@ def intake_act(
         return services.case_finish_on_the_spot(
             user=user, case=case, received_material_ids=ticks, expected_version=expected_version
         )
-    with version_checked(case, expected_version):
-        if action == IntakeAction.NOTICE:
-            services.case_request_supplement(user=user, case=case)
-        else:
-            services.case_refuse(
-                user=user,
-                case=case,
-                reason=data["refuse_reason"],
-                legal_basis=data["refuse_legal_basis"],
-                guidance=data["refuse_guidance"],
-            )
+    if action == IntakeAction.NOTICE:
+        services.case_request_supplement(user=user, case=case, expected_version=expected_version)
+    else:
+        services.case_refuse(
+            user=user,
+            case=case,
+            reason=data["refuse_reason"],
+            legal_basis=data["refuse_legal_basis"],
+            guidance=data["refuse_guidance"],
+            expected_version=expected_version,
+        )
     case.refresh_from_db()
     return case
 

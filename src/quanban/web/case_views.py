@@ -49,7 +49,6 @@ from quanban.web.case_common import (
     show_error,
     stale_message,
     task_for_staff,
-    version_checked,
 )
 from quanban.web.case_forms import (
     OUTCOME_LABELS,
@@ -472,10 +471,12 @@ def case_terminate(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _supply(user: User, case: Case, data: dict[str, Any]) -> object:
-    with version_checked(case, data["version"]):
-        return services.case_supply_deferred(
-            user=user, case=case, material_ids=data["material_ids"]
-        )
+    return services.case_supply_deferred(
+        user=user,
+        case=case,
+        material_ids=data["material_ids"],
+        expected_version=data["version"],
+    )
 
 
 @require_POST
@@ -499,8 +500,12 @@ def case_supply(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _deliver(user: User, case: Case, data: dict[str, Any]) -> object:
-    with version_checked(case, data["version"]):
-        return services.case_deliver(user=user, case=case, delivered_at=data.get("delivered_at"))
+    return services.case_deliver(
+        user=user,
+        case=case,
+        delivered_at=data.get("delivered_at"),
+        expected_version=data["version"],
+    )
 
 
 @require_POST

@@ -34,7 +34,6 @@ from quanban.web.case_common import (
     notice_response,
     raw_answers,
     show_error,
-    version_checked,
 )
 from quanban.web.case_forms import (
     FormFieldSpec,
@@ -157,8 +156,12 @@ def my_case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
     form = WithdrawForm(request.POST)
     if form.is_valid():
         try:
-            with version_checked(case, form.cleaned_data["version"]):
-                services.case_withdraw(user=user, case=case, note=form.cleaned_data["note"])
+            services.case_withdraw(
+                user=user,
+                case=case,
+                note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data["version"],
+            )
         except ApplicationError as error:
             show_error(form, error)
         else:

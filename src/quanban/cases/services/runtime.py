@@ -754,7 +754,7 @@ def case_deliver(
     return locked
 
 
-def _cancel_open_tasks(case: Case, *, now: dt.datetime) -> None:
+def _cancel_open_tasks(case: Case) -> None:
     Task.objects.filter(case=case, state=Task.State.OPEN).update(state=Task.State.CANCELLED)
 
 
@@ -820,7 +820,7 @@ def _terminate(case: Case, termination: str, note: str, *, now: dt.datetime) -> 
             "current_step",
         ),
     )
-    _cancel_open_tasks(case, now=now)
+    _cancel_open_tasks(case)
     audit("terminate", case, before, termination=termination, note=note)
     applicant_notify(case, "terminated")
 
