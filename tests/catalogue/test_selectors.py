@@ -230,11 +230,11 @@ def test_a_list_page_is_a_fixed_number_of_queries(
 
 def test_the_guide_detail_is_a_fixed_number_of_queries(with_situations, django_assert_num_queries):
     # version+item+department, materials, situations, options, option adds, option removes,
-    # co-departments
-    with django_assert_num_queries(7):
+    # co-departments, responsible persons
+    with django_assert_num_queries(8):
         version = selectors.item_published_detail(item_id=with_situations.item_id)
         [m.retained_proof for m in version.materials.all()]
         for situation in version.situations.all():
             for option in situation.options.all():
                 list(option.adds_materials.all()), list(option.removes_materials.all())
-        list(version.co_departments.all())
+        list(version.co_departments.all()), list(version.responsible_persons.all())

@@ -377,3 +377,26 @@ def test_two_publishes_at_once_leave_exactly_one_published():
     assert ItemVersion.objects.filter(item=version.item, state="published").count() == 1
     assert AuditRecord.objects.filter(action="catalogue.version_publish").count() == 1
     assert Material.objects.count() == 1
+
+
+def test_responsible_persons_are_staff_of_the_implementing_department(city):
+    from quanban.accounts.roles import Role
+
+    own = factories.make_staff(city, Role.APPROVER)
+    outsider = factories.make_staff(city, None)  # no role, and in another department
+    outsider.department = city.other_department
+    outsider.save(update_fields=["department"])
+    draft = helpers.draft(city.department)
+    updated = services.version_update(user=None, version=draft, responsible_persons=[own])
+    assert list(updated.responsible_persons.all()) == [own]
+    copy = services.version_new_draft(
+        user=None,
+        item=services.version_publish(
+            user=None, version=services.version_submit(user=None, version=updated)
+        ).item,
+    )
+    assert list(copy.responsible_persons.all()) == [own]
+    with pytest.raises(ValidationFailed) as refused:
+        services.version_update(user=None, version=copy, responsible_persons=[outsider])
+    assert refused.value.code == "responsible_person_scope"
+    assert list(copy.responsible_persons.all()) == [own]

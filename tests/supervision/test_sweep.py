@@ -163,5 +163,69 @@ def test_two_workers_sweeping_at_once_fire_each_card_once(city):
     assert errors == []
     assert sum(r.red for r in reports) == 30
     assert CardEvent.objects.count() == 60  # yellow and red of each of the 30 review tasks
-    assert OutboxMessage.objects.filter(channel="in_app").count() == 30  # the office head's
+    # The office head hears of every card once: one message a batch, listing its cards.
+    bodies = list(OutboxMessage.objects.filter(channel="in_app").values_list("body", flat=True))
+    numbers = Case.objects.values_list("number", flat=True)
+    assert sorted(sum(body.count(number) for body in bodies) for number in numbers) == [1] * 30
+    assert len(bodies) == sum(r.messages for r in reports)
     assert set(Task.objects.values_list("card_level", flat=True)) == {"red"}
+
+
+def test_a_red_card_also_reaches_the_items_responsible_persons(city, people):
+    from quanban.catalogue import services as catalogue
+
+    keeper = factories.make_staff(city, Role.APPROVER, username="itemkeeper")
+    draft = helpers.draft(city.department)
+    catalogue.version_update(user=None, version=draft, responsible_persons=[keeper])
+    version = catalogue.version_publish(
+        user=None, version=catalogue.version_submit(user=None, version=draft)
+    )
+    person = accounts.person_register(name="申请人", id_number=factories.valid_id_number())
+    case = services.case_accept(
+        user=people["clerk"],
+        case=services.case_receive(
+            user=people["clerk"],
+            item_version=version,
+            applicant=person,
+            channel="8",
+            answers={},
+            window=city.window,
+            received_material_ids=[version.materials.get().pk],
+        ),
+    )
+    assert card_sweep(today=D("2026-06-16")) == SweepReport(yellow=1, messages=1)
+    assert [r for r, _body in messages()] == ["officehead"]  # yellow: not the item's keeper
+    assert card_sweep(today=D("2026-06-18")) == SweepReport(red=1, messages=3)
+    red = f"【全办】红牌：办件 {case.number} 的“审查”环节已于 2026-06-17 超期，请立即办理。"
+    assert sorted(r for r, body in messages() if body == red) == [
+        "depthead",
+        "itemkeeper",
+        "officehead",
+    ]
+
+
+def test_many_cards_at_once_make_one_message_a_person_listing_them(city, people):
+    cases = [accepted_case(city, people["clerk"], n) for n in range(1, 8)]
+    assert card_sweep(today=D("2026-06-16")) == SweepReport(yellow=7, messages=1)
+    [(recipient, body)] = messages()
+    assert recipient == "officehead"
+    listed = "；".join(f"{case.number}“审查”（2026-06-17）" for case in cases[:5])
+    assert body == (
+        f"【全办】黄牌预警：您负责的 7 个办件环节即将到期：{listed}等，另有 2 个，请到“红黄牌”查看。"
+    )
+    assert CardEvent.objects.filter(level="yellow").count() == 7
+
+
+def test_the_sweep_writes_one_audit_record_a_batch_naming_each_card(city, people):
+    from quanban.core.models import AuditRecord
+
+    cases = [accepted_case(city, people["clerk"], n) for n in range(1, 4)]
+    before = AuditRecord.objects.count()
+    card_sweep(today=D("2026-06-18"), batch_size=2)
+    records = list(AuditRecord.objects.filter(action="card.raise").order_by("seq"))
+    assert AuditRecord.objects.count() == before + 2
+    tasks = [Task.objects.get(case=case).pk for case in cases]
+    assert [r.changes for r in records] == [
+        {"on": "2026-06-18", "cards": [[tasks[0], "none", "red"], [tasks[1], "none", "red"]]},
+        {"on": "2026-06-18", "cards": [[tasks[2], "none", "red"]]},
+    ]

@@ -157,6 +157,10 @@ class ItemVersion(models.Model):
     # The handling process (see codes.ProcessKind and docs/catalogue.md): a small JSON object.
     process = models.JSONField(_("办理流程"), default=dict, blank=True)
     commitment_text = models.TextField(_("告知承诺书内容"), blank=True)
+    # 责任人公示: the staff who answer for this item's cases; a red card reaches them too.
+    responsible_persons = models.ManyToManyField(
+        User, verbose_name=_("事项责任人"), blank=True, related_name="responsible_for_versions"
+    )
 
     created_at = models.DateTimeField(_("创建时间"))
     created_by = models.ForeignKey(

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
-from quanban.accounts.models import OrgUnit, RoleAssignment
+from quanban.accounts.models import OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import ROLE_PERMS, Perm
 from quanban.catalogue import codes
 from quanban.catalogue.models import (
@@ -184,6 +184,7 @@ def version_detail_queryset() -> QuerySet[ItemVersion]:
         _materials_prefetch(),
         _situations_prefetch(),
         Prefetch("co_departments", queryset=OrgUnit.objects.order_by("path")),
+        Prefetch("responsible_persons", queryset=User.objects.order_by("display_name", "pk")),
     )
 
 

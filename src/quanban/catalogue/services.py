@@ -22,7 +22,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from quanban.accounts.models import OrgUnit, User
+from quanban.accounts.models import OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import Perm
 from quanban.catalogue import codes, validation
 from quanban.catalogue.models import (
@@ -183,6 +183,30 @@ def _check_co_departments(departments: Iterable[OrgUnit], implementing: OrgUnit)
     return units
 
 
+def _check_responsible_persons(people: Iterable[User], version: ItemVersion) -> list[User]:
+    """责任人: active staff of the implementing department or a co-department (by their own
+    department or a role held there)."""
+    persons = list(dict.fromkeys(people))
+    units = [version.item.implementing_department, *version.co_departments.all()]
+    unit_ids = {unit.pk for unit in units}
+    under = models.Q()
+    for unit in units:
+        under |= models.Q(org_unit__path__startswith=unit.path)
+    role_holders = set(
+        RoleAssignment.objects.filter(under, user__in=persons).values_list("user_id", flat=True)
+    )
+    for person in persons:
+        in_scope = person.department_id in unit_ids or person.pk in role_holders
+        if person.kind != User.Kind.STAFF or not person.is_active or not in_scope:
+            raise _invalid(
+                "responsible_persons",
+                _("事项责任人“%(name)s”必须是实施部门或联办部门的在岗工作人员。")
+                % {"name": str(person)},
+                "responsible_person_scope",
+            )
+    return persons
+
+
 # --- Locks, state and scope --------------------------------------------------------------------
 
 
@@ -323,9 +347,11 @@ def version_update(
     user: User | None,
     version: ItemVersion,
     co_departments: Iterable[OrgUnit] | None = None,
+    responsible_persons: Iterable[User] | None = None,
     **fields: Any,
 ) -> ItemVersion:
-    """Change a draft's fields (and, if given, its co-implementing departments)."""
+    """Change a draft's fields (and, if given, its co-implementing departments and its
+    responsible persons)."""
     with transaction.atomic():
         locked = _editable_draft(user, version)
         before = snapshot(locked, _VERSION_AUDIT)
@@ -339,6 +365,13 @@ def version_update(
             new = sorted(u.pk for u in units)
             if old != new:
                 changes["co_departments"] = [old, new]
+        if responsible_persons is not None:
+            persons = _check_responsible_persons(responsible_persons, locked)
+            old = sorted(locked.responsible_persons.values_list("pk", flat=True))
+            locked.responsible_persons.set(persons)
+            new = sorted(person.pk for person in persons)
+            if old != new:
+                changes["responsible_persons"] = [old, new]
         audit_record(
             action="catalogue.version_update",
             obj=locked,
@@ -515,6 +548,7 @@ def _copy_version(source: ItemVersion, *, user: User | None, number: int) -> Ite
     draft.valid_until = None
     draft.save()
     draft.co_departments.set(source.co_departments.all())
+    draft.responsible_persons.set(source.responsible_persons.all())
     copies: dict[int, Material] = {}
     for material in source.materials.order_by("seq"):
         old_pk = material.pk

@@ -12,7 +12,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from quanban.accounts.models import OrgUnit
+from quanban.accounts.models import OrgUnit, User
 from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion, Material, RetainedProof
 
@@ -116,6 +116,12 @@ class VersionForm(forms.Form):
     co_departments = forms.ModelMultipleChoiceField(
         label=gettext_lazy("联办部门"), required=False, queryset=_departments()
     )
+    responsible_persons = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("事项责任人"),
+        required=False,
+        queryset=User.objects.none(),
+        help_text=gettext_lazy("实施部门的在岗工作人员；红牌超期时一并通知。"),
+    )
     legal_basis = forms.CharField(
         label=gettext_lazy("设定依据"),
         required=False,
@@ -213,11 +219,17 @@ class VersionForm(forms.Form):
         self.fields["co_departments"].queryset = _departments().exclude(  # type: ignore[attr-defined]
             pk=version.item.implementing_department_id
         )
+        self.fields["responsible_persons"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            kind=User.Kind.STAFF,
+            is_active=True,
+            department_id=version.item.implementing_department_id,
+        ).order_by("display_name", "pk")
 
     @classmethod
     def initial_for(cls, version: ItemVersion) -> dict[str, Any]:
         initial: dict[str, Any] = {name: getattr(version, name) for name in cls.PLAIN}
         initial["co_departments"] = list(version.co_departments.all())
+        initial["responsible_persons"] = list(version.responsible_persons.all())
         initial["legal_basis"] = _join(
             [[e.get("law", ""), e.get("article", "")] for e in version.legal_basis]
         )
@@ -279,6 +291,7 @@ class VersionForm(forms.Form):
         fields["fees"] = data["fees"]
         fields["faq"] = data["faq"]
         fields["co_departments"] = list(data["co_departments"])
+        fields["responsible_persons"] = list(data["responsible_persons"])
         process = dict(self.version.process)
         if data["process_kind"]:
             process["kind"] = data["process_kind"]
