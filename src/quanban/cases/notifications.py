@@ -1,17 +1,31 @@
-"""What the applicant is told, and when: one SMS per step that matters to them, via the outbox.
+"""What the applicant is told, and when: a message per step that matters to them, via the outbox.
 
-Written in the same transaction as the change (quanban.notify.services.outbox_enqueue), so a
+Written in the same transaction as the change (quanban.notify.services.notify_user), so a
 message goes out exactly when the change commits and never for a change rolled back. An
-applicant without a phone number on record gets none (they see everything in the portal).
+applicant with an account is told on the channels they chose (in-app always, SMS and e-mail by
+their preferences, in their language, quiet hours kept); one without an account gets an SMS at
+the number on record, and one without a number none (they see everything at the window).
+
+The 容缺 reminder (``deferral_reminders_send``) runs daily in the worker: a case accepted with
+materials still owed is reminded once, N working days before its supply date.
 """
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+import datetime as dt
+from typing import Any
 
-from quanban.cases.models import Case
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils.functional import Promise
+
+from quanban.accounts.models import User
+from quanban.cases.models import Case, CaseMaterial
+from quanban.core import clock, workdays
 from quanban.notify.models import OutboxMessage
-from quanban.notify.services import outbox_enqueue
+from quanban.notify.services import notify_phone, notify_user
 
 EVENTS = (
     "accepted",
@@ -23,50 +37,115 @@ EVENTS = (
     "issued",
     "terminated",
     "revoked",
+    "deferral_reminder",
 )
 
 
-def _text(case: Case, event: str) -> str:
-    item = case.item_version.name
-    number = case.number or ""
-    texts = {
-        "accepted": _(
-            "【全办】您申请的“%(item)s”已受理，办件编号 %(number)s，承诺 %(due)s 前办结。"
-        ),
-        "supplement": _("【全办】您申请的“%(item)s”需补正材料，请查看一次性告知书并补齐后提交。"),
-        "refused": _(
-            "【全办】您申请的“%(item)s”不予受理，请查看不予受理通知书中的理由和办理指引。"
-        ),
-        "suspended": _("【全办】您的办件 %(number)s 已暂停计时：%(reason)s。"),
-        "resumed": _("【全办】您的办件 %(number)s 已恢复计时，承诺 %(due)s 前办结。"),
-        "decided": _("【全办】您的办件 %(number)s 已作出决定：%(decision)s。"),
-        "issued": _("【全办】您的办件 %(number)s 已办结，结果已%(delivery)s。"),
-        "terminated": _("【全办】您的办件 %(number)s 已终止办理：%(reason)s。"),
-        "revoked": _("【全办】您的办件 %(number)s 的审批决定已撤销：%(reason)s。"),
-    }
-    suspension = (
-        case.suspensions.filter(ended_on__isnull=True).first() if event == "suspended" else None
-    )
-    return texts[event] % {
-        "item": item,
-        "number": number,
+def _label(choices: Any, value: str) -> str | Promise:
+    """A choice's label, lazy: it is translated in the recipient's language when filled in."""
+    try:
+        return choices(value).label  # type: ignore[no-any-return]
+    except ValueError:
+        return value
+
+
+def _reason(case: Case, event: str) -> str | Promise:
+    if event == "suspended":
+        suspension = case.suspensions.filter(ended_on__isnull=True).first()
+        if suspension is not None:
+            return suspension.reason
+    if case.termination_note or case.revocation_reason:
+        return case.termination_note or case.revocation_reason
+    return _label(Case.Termination, case.termination) if case.termination else ""
+
+
+def _context(case: Case, event: str) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "item": case.item_version.name,
+        "number": case.number or "",
         "due": case.promised_due.isoformat() if case.promised_due else "",
-        "decision": case.get_decision_display(),
-        "delivery": case.get_delivery_display(),
-        "reason": (
-            suspension.reason
-            if event == "suspended" and suspension
-            else case.termination_note or case.revocation_reason or case.get_termination_display()
-        ),
+        "decision": _label(Case.Decision, case.decision) if case.decision else "",
+        "delivery": _label(Case.Delivery, case.delivery) if case.delivery else "",
     }
+    if event in ("suspended", "terminated", "revoked"):
+        context["reason"] = _reason(case, event)
+    if event == "deferral_reminder":
+        owed = CaseMaterial.objects.filter(
+            case=case, deferred_until__isnull=False, received=False
+        ).select_related("material")
+        context["materials"] = "、".join(row.material.name for row in owed.order_by("pk"))
+        context["date"] = case.deferral_due.isoformat() if case.deferral_due else ""
+    return context
 
 
-def applicant_notify(case: Case, event: str) -> OutboxMessage | None:
-    """Queue the applicant's SMS for ``event`` (one of EVENTS); None without a phone number."""
+def _account(case: Case) -> tuple[User | None, str]:
+    """The applicant's account (with its preferences, one query) and their number on record."""
+    applicant = case.person if case.person_id is not None else case.entity
+    assert applicant is not None  # the database keeps exactly one applicant a case
+    user = None
+    if applicant.user_id is not None:
+        user = (
+            User.objects.select_related("notify_preference")
+            .filter(pk=applicant.user_id, is_active=True)
+            .first()
+        )
+    return user, applicant.phone
+
+
+def applicant_notify(case: Case, event: str, *, once_key: str = "") -> list[OutboxMessage]:
+    """Queue the applicant's messages for ``event`` (one of EVENTS); [] when there is nobody to
+    reach (no account, no number on record) or ``once_key`` was used before."""
     assert event in EVENTS, event
-    phone = case.person.phone if case.person is not None else case.entity.phone  # type: ignore[union-attr]
-    if not phone:
-        return None
-    return outbox_enqueue(
-        channel=OutboxMessage.Channel.SMS, recipient=phone, body=_text(case, event)
+    user, phone = _account(case)
+    name = f"case_{event}"
+    if user is not None:
+        link = reverse("web:portal_case", args=[case.pk]) if case.pk else ""
+        return notify_user(
+            user=user,
+            event=name,
+            context=_context(case, event),
+            link=link,
+            phone=phone,
+            once_key=once_key,
+        )
+    return notify_phone(phone=phone, event=name, context=_context(case, event), once_key=once_key)
+
+
+# --- The 容缺 reminder ---------------------------------------------------------------------------
+
+
+def deferral_reminders_send(
+    *, today: dt.date | None = None, working_days: int | None = None
+) -> int:
+    """Remind applicants whose 容缺 materials are still owed, ``working_days`` (settings:
+    DEFERRAL_REMINDER_WORKING_DAYS, 2) working days before the supply date — or later, up to
+    the date itself, when the worker was down on the day. Once per case and supply date
+    (a new date set later gets its own reminder); returns how many cases were reminded."""
+    today = today or clock.today()
+    if working_days is None:
+        working_days = settings.DEFERRAL_REMINDER_WORKING_DAYS
+    # The supply date is at most ``working_days`` working days away: today is on or after
+    # the reminder day.
+    horizon = workdays.add_working_days(today, working_days)
+    owed = CaseMaterial.objects.filter(
+        case=OuterRef("pk"), deferred_until__isnull=False, received=False
     )
+    cases = (
+        Case.objects.filter(
+            state=Case.State.ACCEPTED,
+            deferral_due__isnull=False,
+            deferral_due__gte=today,
+            deferral_due__lte=horizon,
+        )
+        .filter(Exists(owed))
+        .select_related("item_version", "person", "entity")
+        .order_by("deferral_due", "pk")
+    )
+    reminded = 0
+    for case in cases:
+        assert case.deferral_due is not None
+        key = f"deferral_reminder:{case.pk}:{case.deferral_due.isoformat()}"
+        with transaction.atomic():
+            if applicant_notify(case, "deferral_reminder", once_key=key):
+                reminded += 1
+    return reminded

@@ -17,3 +17,13 @@ def deferrals_flag_daily() -> int:
     """Just after the city's midnight: yesterday was the last day to supply."""
     with acting_as(WORKER):
         return case_flag_lapsed_deferrals()
+
+
+# 01:00 UTC is 09:00 in the city: a reminder read in the morning (quiet hours are kept anyway).
+@db_periodic_task(crontab(minute="0", hour="1"))
+def deferral_reminders_daily() -> int:
+    """容缺: remind applicants of materials still owed, N working days before the supply date."""
+    from quanban.cases.notifications import deferral_reminders_send
+
+    with acting_as(WORKER):
+        return deferral_reminders_send()

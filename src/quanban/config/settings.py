@@ -170,7 +170,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("QUANBAN_STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 NODE_MODULES = Path(os.environ.get("QUANBAN_NODE_MODULES", PROJECT_DIR / "node_modules"))
-STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -196,8 +199,37 @@ HUEY["consumer"] = {"workers": env_int("QUANBAN_WORKER_THREADS", 2), "worker_typ
 SMS_ADAPTER = os.environ.get("QUANBAN_SMS_ADAPTER", "sandbox")
 SMS_CODE_TTL_S = env_int("QUANBAN_SMS_CODE_TTL_S", 5 * 60)
 
+# E-mail (docs/notifications.md): a file per message under var/mail/ by default (the demo);
+# QUANBAN_EMAIL_BACKEND=smtp and the QUANBAN_EMAIL_* settings for a real mail server.
+_EMAIL_BACKENDS = {
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_email_backend = os.environ.get("QUANBAN_EMAIL_BACKEND", "file")
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
+EMAIL_FILE_PATH = Path(os.environ.get("QUANBAN_EMAIL_FILE_PATH", VAR_DIR / "mail"))
+EMAIL_HOST = os.environ.get("QUANBAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("QUANBAN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("QUANBAN_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("QUANBAN_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("QUANBAN_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("QUANBAN_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("QUANBAN_EMAIL_TIMEOUT_S", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("QUANBAN_EMAIL_FROM", "全办 <noreply@quanban.local>")
+# Quiet hours for non-urgent SMS and e-mail of people who did not choose their own (city time).
+NOTIFY_QUIET_HOURS = os.environ.get("QUANBAN_NOTIFY_QUIET_HOURS", "22:00-07:00")
+# The 容缺 reminder goes this many working days before the supply date.
+DEFERRAL_REMINDER_WORKING_DAYS = env_int("QUANBAN_DEFERRAL_REMINDER_DAYS", 2)
+
 # The city this installation serves: its division code prefixes case numbers.
 CITY_DIVISION_CODE = os.environ.get("QUANBAN_CITY_CODE", "370100")
+
+# 绩效评估: the weights of the monthly score ("on_time=100,rating=0,yellow=1,red=3,complaint=5";
+# keys left out keep their default). See docs/evaluation.md.
+EVALUATION_WEIGHTS = os.environ.get(
+    "QUANBAN_EVALUATION_WEIGHTS", "on_time=100,rating=0,yellow=1,red=3,complaint=5"
+)
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,6 @@
-"""SMS gateways. Code talks to the ``SmsAdapter`` protocol; settings.SMS_ADAPTER picks one.
+"""SMS gateways and e-mail. Code talks to the ``SmsAdapter`` protocol; settings.SMS_ADAPTER picks
+one. E-mail goes through Django's e-mail backends (settings.EMAIL_BACKEND: SMTP in production, a
+file backend in the demo), see :func:`email_send`.
 
 ``"sandbox"`` is the built-in :class:`SandboxSmsAdapter`; any other value is the dotted path of a
 class implementing the protocol (a real gateway's client, or a test double of a gateway).
@@ -8,10 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
+import smtplib
 import uuid
 from typing import Protocol, runtime_checkable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.utils.module_loading import import_string
 
 from quanban.core import clock
@@ -107,3 +113,60 @@ def sms_adapter() -> SmsAdapter:
     adapter_class = import_string(name)
     adapter: SmsAdapter = adapter_class()
     return adapter
+
+
+# --- E-mail -------------------------------------------------------------------------------------
+
+
+class EmailError(Exception):
+    """The mail server did not take the message. ``permanent`` ones are never retried."""
+
+    permanent = False
+
+
+class EmailRejected(EmailError):
+    """The address or the message itself was refused: retrying will not help."""
+
+    permanent = True
+
+
+def email_message_id(reference: str) -> str:
+    """The Message-ID a message of outbox row ``reference`` carries, every time it is sent.
+
+    The same id on every attempt is what lets a receiver keep one copy of a message that was
+    delivered twice (the worker died between sending and marking it sent).
+    """
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "quanban.invalid"
+    return f"<{reference}@{domain}>"
+
+
+def email_send(*, to: str, subject: str, body: str, reference: str) -> str:
+    """Hand one e-mail to settings.EMAIL_BACKEND; return its Message-ID or raise EmailError."""
+    try:
+        validate_email(to)
+    except ValidationError:
+        raise EmailRejected(f"invalid e-mail address {mask_email(to)}") from None
+    message_id = email_message_id(reference)
+    message = EmailMessage(
+        subject=subject or body[:60],
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": message_id, "X-Quanban-Outbox-Id": reference},
+    )
+    try:
+        message.send(fail_silently=False)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+        raise EmailRejected(f"{type(error).__name__}: {error}") from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise EmailError(f"{type(error).__name__}: {error}") from error
+    logger.info("E-mail %s to %s: %s", message_id, mask_email(to), subject)
+    return message_id
+
+
+def mask_email(value: str) -> str:
+    """``zhang.san@example.cn`` → ``z*******@example.cn`` (the domain stays: it says little)."""
+    local, at, domain = value.partition("@")
+    if not at:
+        return "*" * len(value)
+    return (local[:1] + "*" * max(len(local) - 1, 1)) + "@" + domain

@@ -1,23 +1,40 @@
 """The outbox: enqueue a message in the caller's transaction; the worker delivers it.
 
+``notify_user`` / ``notify_users`` are the entry point for code that tells a person about an
+event: they render the event's text in the person's language and queue one row per channel the
+person chose, respecting their quiet hours. ``outbox_enqueue`` is the low-level write of one row.
+
 Outbox rows are delivery bookkeeping, not business data, so they are not written to the audit
 trail: the business write that caused a message carries the audit record, and a message body may
-hold a one-time code that must never reach the (permanent) audit trail.
+hold a one-time code that must never reach the (permanent) audit trail. Marking an in-app
+message read is the reader's own bookkeeping on such a row and is not audited either; resending
+a failed message is an administrator's act and is (``outbox_resend``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from quanban.accounts.models import User
+from quanban.accounts.roles import Perm
+from quanban.accounts.selectors import require_perm
 from quanban.core import clock
-from quanban.core.errors import ValidationFailed
-from quanban.notify.adapters import SmsError, sms_adapter
-from quanban.notify.models import OutboxMessage
+from quanban.core.audit import audit_record
+from quanban.core.errors import Conflict, NotFound, ValidationFailed
+from quanban.core.masking import mask_phone
+from quanban.notify import events
+from quanban.notify.adapters import EmailError, SmsError, email_send, mask_email, sms_adapter
+from quanban.notify.models import NotificationOnce, NotificationPreference, OutboxMessage
 
 logger = logging.getLogger("quanban.notify")
 
@@ -27,6 +44,9 @@ MAX_RETRY_S = 3600
 # A claimed row is hidden from other workers this long; if its worker dies, it comes back.
 CLAIM_LEASE_S = 300
 BATCH_SIZE = 100
+# Who may see failed messages and resend them: the system administrator's permission to run
+# accounts (the one permission only that role holds; see docs/notifications.md).
+OUTBOX_ADMIN_PERM = Perm.ACCOUNT_MANAGE
 
 
 @dataclass(frozen=True)
@@ -43,18 +63,26 @@ def outbox_enqueue(
     body: str,
     subject: str = "",
     expires_at: dt.datetime | None = None,
+    recipient_user: User | None = None,
 ) -> OutboxMessage:
-    """Queue one message. Joins the caller's transaction; the worker is woken after commit."""
+    """Queue one message. Joins the caller's transaction; the worker is woken after commit.
+
+    An in-app message names its reader: ``recipient_user``, else the user whose name is
+    ``recipient`` (the bell counts by user).
+    """
     if channel not in OutboxMessage.Channel.values:
         raise ValidationFailed(
             f"unknown channel {channel!r}", code="outbox_channel", field="channel"
         )
+    if channel == OutboxMessage.Channel.IN_APP and recipient_user is None:
+        recipient_user = User.objects.filter(username=recipient).first()
     now = clock.now()
     # No savepoint of its own: the message belongs to the caller's transaction.
     with transaction.atomic(savepoint=False):
         message = OutboxMessage.objects.create(
             channel=channel,
             recipient=recipient,
+            recipient_user=recipient_user,
             subject=subject,
             body=body,
             created_at=now,
@@ -115,18 +143,26 @@ def _deliver_one(message: OutboxMessage) -> str:
             state=OutboxMessage.State.SENT, sent_at=now, last_error=""
         )
         return OutboxMessage.State.SENT
-    if message.channel != OutboxMessage.Channel.SMS:
-        return _mark_failed(message, f"no delivery adapter for channel {message.channel}")
     try:
-        gateway_id = sms_adapter().send(
-            to=message.recipient, text=message.body, reference=str(message.pk)
-        )
-    except SmsError as error:
+        if message.channel == OutboxMessage.Channel.SMS:
+            gateway_id = sms_adapter().send(
+                to=message.recipient, text=message.body, reference=str(message.pk)
+            )
+        elif message.channel == OutboxMessage.Channel.EMAIL:
+            gateway_id = email_send(
+                to=message.recipient,
+                subject=message.subject,
+                body=message.body,
+                reference=str(message.pk),
+            )
+        else:
+            return _mark_failed(message, f"no delivery adapter for channel {message.channel}")
+    except (SmsError, EmailError) as error:
         if error.permanent:
             return _mark_failed(message, str(error))
         return _retry_or_fail(message, str(error))
     except Exception as error:  # a gateway client's bug must not stop the other messages
-        logger.exception("SMS gateway raised for outbox message %s", message.pk)
+        logger.exception("%s delivery raised for outbox message %s", message.channel, message.pk)
         return _retry_or_fail(message, f"{type(error).__name__}: {error}")
     with transaction.atomic():
         OutboxMessage.objects.filter(pk=message.pk).update(
@@ -163,3 +199,389 @@ def _mark_failed(message: OutboxMessage, error: str) -> str:
         )
     logger.error("Outbox message %s failed for good: %s", message.pk, error)
     return OutboxMessage.State.FAILED
+
+
+# --- Resending a failed message -----------------------------------------------------------------
+
+
+def outbox_resend(*, user: User, message: OutboxMessage) -> OutboxMessage:
+    """An administrator puts a failed message back in the queue: it is tried again at once, with
+    a fresh count of attempts. Audited (who resent what to whom, masked; never the text)."""
+    require_perm(user, OUTBOX_ADMIN_PERM)
+    now = clock.now()
+    with transaction.atomic():
+        locked = OutboxMessage.objects.select_for_update().filter(pk=message.pk).first()
+        if locked is None:
+            raise NotFound(_("消息不存在。"), code="outbox_not_found")
+        if locked.state != OutboxMessage.State.FAILED:
+            raise Conflict(_("只有发送失败的消息可以重发。"), code="outbox_not_failed")
+        if locked.expires_at is not None and locked.expires_at <= now:
+            raise Conflict(
+                _("该消息（如验证码）已过有效期，重发没有意义，请让对方重新获取。"),
+                code="outbox_expired",
+            )
+        previous_error = locked.last_error
+        locked.state = OutboxMessage.State.PENDING
+        locked.attempts = 0
+        locked.next_attempt_at = now
+        locked.last_error = ""
+        locked.save(update_fields=["state", "attempts", "next_attempt_at", "last_error"])
+        audit_record(
+            action="outbox.resend",
+            obj=locked,
+            changes={
+                "channel": locked.channel,
+                "recipient": recipient_masked(locked),
+                "event": locked.event,
+                "last_error": previous_error[:200],
+            },
+        )
+        transaction.on_commit(_wake_worker)
+    return locked
+
+
+def recipient_masked(message: OutboxMessage) -> str:
+    """The recipient as an administrator may see it: phone and e-mail masked (PIPL)."""
+    if message.channel == OutboxMessage.Channel.SMS:
+        return mask_phone(message.recipient)
+    if message.channel == OutboxMessage.Channel.EMAIL:
+        return mask_email(message.recipient)
+    return message.recipient  # a user name
+
+
+# --- Telling people about events: the entry point -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preference:
+    """What a person chose (or the defaults): channels, quiet hours, language."""
+
+    sms: bool
+    email: bool
+    email_address: str
+    language: str
+    quiet_enabled: bool
+    quiet_start: dt.time
+    quiet_end: dt.time
+
+
+def default_quiet_hours() -> tuple[dt.time, dt.time]:
+    start, _sep, end = settings.NOTIFY_QUIET_HOURS.partition("-")
+    return dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+
+
+def preference_default(user: User | None) -> Preference:
+    start, end = default_quiet_hours()
+    citizen = user is None or user.kind == User.Kind.CITIZEN
+    return Preference(
+        sms=citizen,
+        email=False,
+        email_address="",
+        language="",
+        quiet_enabled=True,
+        quiet_start=start,
+        quiet_end=end,
+    )
+
+
+def _preference(user: User, row: NotificationPreference | None) -> Preference:
+    if row is None:
+        return preference_default(user)
+    return Preference(
+        sms=row.sms,
+        email=row.email,
+        email_address=row.email_address,
+        language=row.language,
+        quiet_enabled=row.quiet_enabled,
+        quiet_start=row.quiet_start,
+        quiet_end=row.quiet_end,
+    )
+
+
+def preference_for(user: User) -> Preference:
+    """The user's choices, or the defaults when they never chose (one query, or none when the
+    row came with the user through ``select_related("notify_preference")``)."""
+    try:
+        row: NotificationPreference | None = user.notify_preference  # type: ignore[attr-defined]
+    except NotificationPreference.DoesNotExist:
+        row = None
+    return _preference(user, row)
+
+
+def quiet_until(now: dt.datetime, preference: Preference) -> dt.datetime | None:
+    """When the quiet hours around ``now`` end, in the city's time; None outside them."""
+    start, end = preference.quiet_start, preference.quiet_end
+    if not preference.quiet_enabled or start == end:
+        return None
+    local = timezone.localtime(now)
+    time_now = local.time()
+    if start < end:  # within one day, e.g. 12:00–14:00
+        inside, end_day = start <= time_now < end, local.date()
+    else:  # across midnight, e.g. 22:00–07:00
+        inside = time_now >= start or time_now < end
+        end_day = local.date() if time_now < end else local.date() + dt.timedelta(days=1)
+    if not inside:
+        return None
+    return timezone.make_aware(dt.datetime.combine(end_day, end), local.tzinfo)
+
+
+def _claim_once(key: str, now: dt.datetime) -> bool:
+    """Leave ``key`` in the caller's transaction; False when it was left before."""
+    try:
+        with transaction.atomic():
+            NotificationOnce.objects.create(key=key, created_at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _rows_for(
+    *,
+    user: User | None,
+    preference: Preference,
+    event: str,
+    context: Mapping[str, Any],
+    urgent: bool,
+    link: str,
+    phone: str,
+    now: dt.datetime,
+) -> list[OutboxMessage]:
+    spec = events.event_get(event)
+    urgent = urgent or spec.urgent
+    language = events.language_of(preference.language, user.language if user else "")
+    rendered = events.render(event, context, language)
+    later = None if urgent else quiet_until(now, preference)
+
+    def row(channel: str, recipient: str, at: dt.datetime | None) -> OutboxMessage:
+        return OutboxMessage(
+            channel=channel,
+            recipient=recipient,
+            recipient_user=user,
+            subject=rendered.subject,
+            body=rendered.text,
+            event=event,
+            urgent=urgent,
+            link=link,
+            created_at=now,
+            next_attempt_at=at or now,
+        )
+
+    rows: list[OutboxMessage] = []
+    if user is not None:
+        # In-app is always on, and never waits: a message in a list disturbs nobody.
+        rows.append(row(OutboxMessage.Channel.IN_APP, user.username, None))
+    phone = (user.phone if user is not None else "") or phone
+    if preference.sms and phone:
+        rows.append(row(OutboxMessage.Channel.SMS, phone, later))
+    address = preference.email_address or (user.email if user is not None else "")
+    if preference.email and address:
+        rows.append(row(OutboxMessage.Channel.EMAIL, address, later))
+    return rows
+
+
+def _enqueue_rows(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    if not rows:
+        return rows
+    # No savepoint of its own: the messages belong to the caller's transaction.
+    with transaction.atomic(savepoint=False):
+        OutboxMessage.objects.bulk_create(rows)
+        transaction.on_commit(_wake_worker)
+    return rows
+
+
+def notify_user(
+    *,
+    user: User,
+    event: str,
+    context: Mapping[str, Any],
+    urgent: bool = False,
+    link: str = "",
+    phone: str = "",
+    once_key: str = "",
+) -> list[OutboxMessage]:
+    """Tell ``user`` about ``event`` (a key of quanban.notify.events.EVENTS) on every channel
+    they chose: in-app always, SMS and e-mail by their preferences. The text is the event's,
+    in the user's language, filled from ``context``. Non-urgent SMS and e-mail falling in the
+    user's quiet hours are scheduled for the end of them; urgent ones (and urgent events, such
+    as a red card) go at once.
+
+    Joins the caller's transaction (one INSERT for all channels). ``phone`` is a number to text
+    when the account has none (an applicant's number on record). With ``once_key``, a second
+    call with the same key (ever) queues nothing and returns ``[]``.
+    """
+    now = clock.now()
+    with transaction.atomic(savepoint=False):
+        if once_key and not _claim_once(once_key, now):
+            return []
+        rows = _rows_for(
+            user=user,
+            preference=preference_for(user),
+            event=event,
+            context=context,
+            urgent=urgent,
+            link=link,
+            phone=phone,
+            now=now,
+        )
+        return _enqueue_rows(rows)
+
+
+def notify_users(
+    *,
+    users: Iterable[User],
+    event: str,
+    context: Mapping[str, Any],
+    urgent: bool = False,
+    link: str = "",
+) -> list[OutboxMessage]:
+    """``notify_user`` for several people at once (each once, in order): one query for their
+    preferences and one INSERT for every message. For card escalation and 督办::
+
+        notify_users(users=responsible_for(task, level), event="card_red",
+                     context={"number": ..., "step": task.name, "due": ...})
+    """
+    people = list({user.pk: user for user in users}.values())
+    if not people:
+        return []
+    now = clock.now()
+    chosen = {
+        row.user_id: row
+        for row in NotificationPreference.objects.filter(user__in=[u.pk for u in people])
+    }
+    rows: list[OutboxMessage] = []
+    for user in people:
+        rows += _rows_for(
+            user=user,
+            preference=_preference(user, chosen.get(user.pk)),
+            event=event,
+            context=context,
+            urgent=urgent,
+            link=link,
+            phone="",
+            now=now,
+        )
+    return _enqueue_rows(rows)
+
+
+def notify_phone(
+    *,
+    phone: str,
+    event: str,
+    context: Mapping[str, Any],
+    urgent: bool = False,
+    once_key: str = "",
+) -> list[OutboxMessage]:
+    """Text someone who has no account (an applicant known by the number on record): the
+    event's text in the site's language, default quiet hours unless urgent."""
+    if not phone:
+        return []
+    now = clock.now()
+    with transaction.atomic(savepoint=False):
+        if once_key and not _claim_once(once_key, now):
+            return []
+        rows = _rows_for(
+            user=None,
+            preference=preference_default(None),
+            event=event,
+            context=context,
+            urgent=urgent,
+            link="",
+            phone=phone,
+            now=now,
+        )
+        return _enqueue_rows(rows)
+
+
+# --- A person's preferences ---------------------------------------------------------------------
+
+
+def notify_preference_update(
+    *,
+    user: User,
+    sms: bool,
+    email: bool,
+    email_address: str = "",
+    language: str = "",
+    quiet_enabled: bool = True,
+    quiet_start: dt.time | None = None,
+    quiet_end: dt.time | None = None,
+) -> NotificationPreference:
+    """Save the person's own choices (profile page). Audited: who changed how they are told."""
+    email_address = email_address.strip()
+    phone = user.phone
+    if sms and not phone:
+        raise ValidationFailed(
+            _("账号未登记手机号码，无法接收短信。"), code="notify_no_phone", field="sms"
+        )
+    if email and not (email_address or user.email):
+        raise ValidationFailed(
+            _("选择电子邮件时请填写电子邮箱。"), code="notify_no_email", field="email_address"
+        )
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationFailed(_("不支持该语言。"), code="notify_language", field="language")
+    default_start, default_end = default_quiet_hours()
+    values = {
+        "sms": sms,
+        "email": email,
+        "email_address": email_address,
+        "language": language,
+        "quiet_enabled": quiet_enabled,
+        "quiet_start": quiet_start or default_start,
+        "quiet_end": quiet_end or default_end,
+    }
+    with transaction.atomic():
+        row = NotificationPreference.objects.select_for_update().filter(user=user).first()
+        before = _preference(user, row)
+        if row is None:
+            row = NotificationPreference(user=user, **values, updated_at=clock.now())
+            row.save(force_insert=True)
+        else:
+            for field, value in values.items():
+                setattr(row, field, value)
+            row.updated_at = clock.now()
+            row.save()
+        after = _preference(user, row)
+        audit_record(
+            action="notify.preference",
+            obj=user,
+            before=_audited(before),
+            after=_audited(after),
+        )
+    return row
+
+
+def _audited(preference: Preference) -> dict[str, Any]:
+    return {
+        "sms": preference.sms,
+        "email": preference.email,
+        "email_address": mask_email(preference.email_address) if preference.email_address else "",
+        "language": preference.language,
+        "quiet_enabled": preference.quiet_enabled,
+        "quiet_start": preference.quiet_start.isoformat(timespec="minutes"),
+        "quiet_end": preference.quiet_end.isoformat(timespec="minutes"),
+    }
+
+
+# --- The reader's own bookkeeping: read and unread ----------------------------------------------
+
+
+def inbox_mark_read(*, user: User, message_ids: Sequence[str]) -> int:
+    """Mark some of the user's in-app messages read; returns how many were unread. Another
+    person's message is not found (it is not theirs to mark). Not audited (module docstring)."""
+    with transaction.atomic():
+        mine = OutboxMessage.objects.filter(
+            pk__in=list(message_ids),
+            recipient_user=user,
+            channel=OutboxMessage.Channel.IN_APP,
+        )
+        if mine.count() != len(set(message_ids)):
+            raise NotFound(_("消息不存在。"), code="inbox_not_found")
+        return mine.filter(read_at__isnull=True).update(read_at=clock.now())
+
+
+def inbox_mark_all_read(*, user: User) -> int:
+    """Mark every unread in-app message of the user read; returns how many."""
+    with transaction.atomic():
+        return OutboxMessage.objects.filter(
+            recipient_user=user, channel=OutboxMessage.Channel.IN_APP, read_at__isnull=True
+        ).update(read_at=clock.now())
