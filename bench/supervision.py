@@ -24,10 +24,9 @@ Measured, in order:
    (PostgreSQL only: ``SELECT … FOR UPDATE SKIP LOCKED``), checking that each card fired once;
    and a third time with every statement captured, for where the time goes (statements a card,
    by kind, and the database's share of the wall time).
-4. ``quiet_sweep_indexed_*``: the quiet sweep with the partial indexes proposed in
-   docs/benchmarks.md created in the throwaway database (not a migration), and
-   ``quiet_select_proposed_*``: with them, the sweep's batch queries as proposed there (each arm
-   of the OR on its own, in the order of its index) — what a quiet sweep would then read.
+
+A sweep writes in batches (``supervision.services.BATCH_SIZE`` cards): one audit record a batch
+naming each card, one message a person and level a batch.
 """
 
 from __future__ import annotations
@@ -51,20 +50,6 @@ TARGET_QUIET_MS = 50.0
 QUIET_REPEATS = 20
 # Tasks put back for the replays: enough to time, few enough to replay three times at full size.
 REPLAY_TASKS = 5_000
-
-# The indexes proposed for the sweep: one for each arm of its OR, over the rows that arm can
-# still raise, in the order that arm is read (see _proposed_selects), so that a quiet sweep reads
-# no row at all.
-PROPOSED_INDEXES = [
-    "CREATE INDEX bench_task_sweep_warn ON cases_task (warn_on, id)"
-    " WHERE state = 'open' AND card_level = 'none'",
-    "CREATE INDEX bench_task_sweep_due ON cases_task (due_on, id)"
-    " WHERE state = 'open' AND card_level IN ('none', 'yellow')",
-    "CREATE INDEX bench_case_sweep_warn ON cases_case (warn_on, id)"
-    " WHERE state = 'accepted' AND card_level = 'none'",
-    "CREATE INDEX bench_case_sweep_due ON cases_case (promised_due, id)"
-    " WHERE state = 'accepted' AND card_level IN ('none', 'yellow')",
-]
 
 
 def cases_for(size: str) -> int:
@@ -124,6 +109,13 @@ def _written() -> dict[str, int]:
     return {
         "card_events": CardEvent.objects.count(),
         "audit_records": AuditRecord.objects.filter(action="card.raise").count(),
+        # each batch's record names the cards it raised
+        "audited_cards": sum(
+            len(changes["cards"])
+            for changes in AuditRecord.objects.filter(action="card.raise").values_list(
+                "changes", flat=True
+            )
+        ),
         "messages": OutboxMessage.objects.filter(channel="in_app").count(),
         "wakeups": HUEY.pending_count(),
     }
@@ -192,61 +184,6 @@ def _quiet(today: dt.date, label: str) -> tuple[dict[str, float], list[Statement
     return latencies_ms(once, n=QUIET_REPEATS), ran
 
 
-def _proposed_selects(today: dt.date) -> list[Any]:
-    """The sweep's batch queries as proposed: each arm of the OR on its own, ordered by its
-    date (the order of its index). The same rows as the sweep's own query, locked the same way;
-    a yellow-due task that is also past due is taken by either, and raised to red."""
-    from django.db import connection
-    from django.db.models import Exists, OuterRef, Q
-
-    from quanban.cases.models import Case, CaseSuspension, Task
-
-    def running(ref: str) -> Exists:
-        return Exists(CaseSuspension.objects.filter(case=OuterRef(ref), ended_on__isnull=True))
-
-    def tasks(arm: Q, by: str) -> Any:
-        return (
-            Task.objects.filter(state="open")
-            .filter(arm)
-            .exclude(running("case"))
-            .select_related("case", "department", "office", "assignee")
-            .order_by(by, "pk")
-        )
-
-    def cases(arm: Q, by: str) -> Any:
-        return (
-            Case.objects.filter(state="accepted", lead_department__isnull=False)
-            .filter(arm)
-            .exclude(running("pk"))
-            .order_by(by, "pk")
-        )
-
-    selects = [
-        tasks(Q(card_level="none", warn_on__lte=today), "warn_on"),
-        tasks(Q(card_level__in=["none", "yellow"], due_on__lt=today), "due_on"),
-        cases(Q(card_level="none", warn_on__lte=today), "warn_on"),
-        cases(Q(card_level__in=["none", "yellow"], promised_due__lt=today), "promised_due"),
-    ]
-    if connection.vendor == "postgresql":
-        selects = [q.select_for_update(skip_locked=True, of=("self",)) for q in selects]
-    return [q[:500] for q in selects]
-
-
-def _quiet_proposed(today: dt.date) -> tuple[dict[str, float], list[Statement]]:
-    """A quiet sweep's reading as proposed: the four batch queries, each in its transaction."""
-    from django.db import transaction
-
-    def once() -> None:
-        for select in _proposed_selects(today):
-            with transaction.atomic():
-                assert not list(select), "proposed: the sweep would find work"
-
-    once()
-    with statements() as ran:
-        once()
-    return latencies_ms(once, n=QUIET_REPEATS), ran
-
-
 # --- Replays: the same cards swept again, one worker, two, and with the statements captured ------
 
 
@@ -269,15 +206,15 @@ def _put_back(task_ids: list[int], cards: dict[int, str]) -> None:
 def _check_once(
     task_ids: list[int], events: int, raised: int, messages: int, wrote: dict[str, int]
 ) -> None:
-    """Each card fired once: every task raised, one event a level, one audit record a card, the
-    messages reported written (no more), nothing left due."""
+    """Each card fired once: every task raised, one event a level, each card named in one audit
+    record, the messages reported written (no more), nothing left due."""
     from django.db.models import Count
 
     from quanban.cases.models import Task
     from quanban.supervision.models import CardEvent
 
     assert raised == len(task_ids), (raised, len(task_ids))
-    assert wrote["audit_records"] == raised, wrote
+    assert wrote["audited_cards"] == raised, wrote
     assert wrote["messages"] == messages, (wrote, messages)
     got = CardEvent.objects.filter(task_id__in=task_ids)
     assert got.count() == events, (got.count(), events)
@@ -390,7 +327,7 @@ def _run(size: str) -> Result:
     raised = report.yellow + report.red
     assert raised == due_tasks + due_cases, (report, due_tasks, due_cases)
     assert not _due_tasks(today).exists() and not _due_cases(today).exists()
-    assert wrote["audit_records"] == raised and wrote["messages"] == report.messages
+    assert wrote["audited_cards"] == raised and wrote["messages"] == report.messages
 
     # 2. Quiet sweeps.
     quiet, ran = _quiet(today, "quiet")
@@ -430,31 +367,12 @@ def _run(size: str) -> Result:
     _put_back(replay, cards)
     details["profile"] = _profile(today, len(replay))
 
-    # 4. The proposed indexes.
-    with connection.cursor() as cursor:
-        for sql in PROPOSED_INDEXES:
-            cursor.execute(sql)
-        cursor.execute("ANALYZE cases_task" if connection.vendor == "postgresql" else "ANALYZE")
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE cases_case")
-    quiet_indexed, ran = _quiet(today, "quiet, indexed")
-    details["quiet_indexed_plans"] = _plans(ran)
-    details["quiet_indexed_statements_ms"] = [
-        [sql[:60], round(took * 1000, 2)] for sql, _p, took in ran
-    ]
-    quiet_proposed, ran = _quiet_proposed(today)
-    details["quiet_proposed_plans"] = _plans(ran)
-
     figures = {
         "full_sweep_s": round(full_s, 3),
         "quiet_sweep_s": round(quiet["p50_ms"] / 1000, 4),
         "open_tasks": open_tasks,
         "quiet_sweep_p50_ms": round(quiet["p50_ms"], 2),
         "quiet_sweep_p95_ms": round(quiet["p95_ms"], 2),
-        "quiet_sweep_indexed_p50_ms": round(quiet_indexed["p50_ms"], 3),
-        "quiet_sweep_indexed_p95_ms": round(quiet_indexed["p95_ms"], 3),
-        "quiet_select_proposed_p50_ms": round(quiet_proposed["p50_ms"], 3),
-        "quiet_select_proposed_p95_ms": round(quiet_proposed["p95_ms"], 3),
         "full_sweep_cards_per_s": round(raised / full_s, 1),
         **figures,
         "target_full_sweep_s": TARGET_FULL_S,
@@ -473,6 +391,7 @@ def _run(size: str) -> Result:
         "raised_red": report.red,
         "card_events": wrote["card_events"],
         "audit_records": wrote["audit_records"],
+        "batch_size": _batch_size(),
         "messages": report.messages,
         "outbox_wakeups_queued": wrote["wakeups"],
         "replay_tasks": len(replay),
@@ -485,13 +404,17 @@ def _run(size: str) -> Result:
         f"{profile['statements_per_card']} statements a card; target < {TARGET_FULL_S:g} s: "
         f"{'met' if full_s < TARGET_FULL_S else 'not met'}); quiet p50 {quiet['p50_ms']:.1f} ms, "
         f"p95 {quiet['p95_ms']:.1f} ms (target < {TARGET_QUIET_MS:g} ms: "
-        f"{'met' if quiet['p95_ms'] < TARGET_QUIET_MS else 'not met'}; "
-        f"{quiet_indexed['p95_ms']:.1f} ms with the proposed indexes, "
-        f"{quiet_proposed['p95_ms']:.1f} ms with them and the proposed queries)"
+        f"{'met' if quiet['p95_ms'] < TARGET_QUIET_MS else 'not met'})"
     )
     return Result(
         name="supervision", size=size, figures=figures, data=data, summary=summary, details=details
     )
+
+
+def _batch_size() -> int:
+    from quanban.supervision.services import BATCH_SIZE
+
+    return BATCH_SIZE
 
 
 def _due_events(task_ids: list[int], cards: dict[int, str], today: dt.date) -> int:
