@@ -6,6 +6,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from quanban.core.context import Actor, acting_as
+from quanban.supervision.evaluation import evaluation_compute_previous_month
 from quanban.supervision.services import SweepReport, card_sweep
 
 WORKER = Actor(channel="worker")
@@ -15,3 +16,12 @@ WORKER = Actor(channel="worker")
 def card_sweep_periodic() -> SweepReport:
     with acting_as(WORKER):
         return card_sweep()
+
+
+@db_periodic_task(crontab(minute="5"))
+def evaluation_monthly_periodic() -> int | None:
+    """绩效评估: hourly, a look whether today is on or after this month's first working day and
+    the month before is still to compute (then it is computed, once)."""
+    with acting_as(WORKER):
+        evaluation = evaluation_compute_previous_month()
+    return evaluation.pk if evaluation is not None else None
