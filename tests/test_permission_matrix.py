@@ -1149,6 +1149,102 @@ PAGES.update(
 )
 
 
+# --- Notifications: the bell and list (everyone signed in), settings, failed messages ---------
+
+
+def _in_app_for(world: World, caller: str) -> Any:
+    from quanban.notify.services import notify_user
+
+    user = world.users[caller]
+    return notify_user(
+        user=user, event="supervision_note", context={"text": "矩阵", "due": "2027-01-01"}
+    )[0]
+
+
+def _unread_for_everyone(world: World) -> dict[str, Any]:
+    for caller in world.users:
+        _in_app_for(world, caller)
+    return {}
+
+
+def _unread_count(world: World) -> int:
+    from quanban.notify.models import OutboxMessage
+
+    return OutboxMessage.objects.filter(channel="in_app", read_at__isnull=True).count()
+
+
+def _clerks_message(world: World) -> Any:
+    return _keep(world, message=_in_app_for(world, CLERK))
+
+
+def _message_state(world: World) -> Any:
+    from quanban.notify.models import OutboxMessage
+
+    message = vars(world)["message"]
+    return OutboxMessage.objects.filter(pk=message.pk).values_list("state", "read_at").get()
+
+
+def _failed_message(world: World) -> Any:
+    from quanban.core import clock
+    from quanban.notify.models import OutboxMessage
+
+    now = clock.now()
+    message = OutboxMessage.objects.create(
+        channel="sms",
+        recipient="13800000009",
+        body="矩阵",
+        state="failed",
+        attempts=6,
+        created_at=now,
+        next_attempt_at=now,
+        last_error="gateway busy",
+    )
+    return _keep(world, message=message)
+
+
+def _signed_in(allowed: Outcome) -> dict[str, Outcome]:
+    """A page for anyone signed in; visitors go to the portal's login."""
+    return {**everyone(allowed), ANON: PORTAL_LOGIN}
+
+
+PAGES.update(
+    {
+        "notifications/": Row("GET", "/notifications/", _signed_in(200)),
+        # The header's bell, polled: a visitor (a timed-out session) gets "nothing to swap".
+        "notifications/bell/": Row("GET", "/notifications/bell/", {**everyone(200), ANON: 204}),
+        "notifications/read-all/": Row(
+            "POST",
+            "/notifications/read-all/",
+            _signed_in(302),
+            body=_unread_for_everyone,
+            state=_unread_count,
+            form=True,
+        ),
+        # The clerk's own message: anyone else does not find it.
+        "notifications/<uuid:message_id>/read/": Row(
+            "POST",
+            lambda w: f"/notifications/{_clerks_message(w).pk}/read/",
+            {**_signed_in(404), CLERK: 302},
+            body=lambda w: {},
+            state=_message_state,
+            form=True,
+        ),
+        "account/notifications/": Row("GET", "/account/notifications/", _signed_in(200)),
+        "workbench/notifications/failed/": Row(
+            "GET", "/workbench/notifications/failed/", page_only((SYSADMIN,))
+        ),
+        "workbench/notifications/failed/<uuid:message_id>/resend/": Row(
+            "POST",
+            lambda w: f"/workbench/notifications/failed/{_failed_message(w).pk}/resend/",
+            staff_write((SYSADMIN,)),
+            body=lambda w: {},
+            state=_message_state,
+            form=True,
+        ),
+    }
+)
+
+
 # --- Enumerating what exists ------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from quanban.web import (
     card_views,
     case_urls,
     catalogue_urls,
+    notify_urls,
     search_views,
     synonym_views,
     views,
@@ -38,3 +39,4 @@ urlpatterns = [
 # The catalogue's pages: guides, published lists, the workbench's catalogue.
 urlpatterns += catalogue_urls.urlpatterns
 urlpatterns += case_urls.urlpatterns
+urlpatterns += notify_urls.urlpatterns
