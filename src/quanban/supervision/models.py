@@ -166,3 +166,112 @@ class EvaluationRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluation} {self.scope} {self.user_id or self.org_unit_id}"
+
+
+class DashboardDay(models.Model):
+    """One day's figures of one slice of the cases: a rollup the worker keeps (docs/dashboards.md).
+
+    A slice is (day, lead department, lead office, item, district, channel); a case counts in the
+    slice of the day it was received (``received``), accepted (``accepted``) and finished
+    (``finished`` and everything after it). The district is that of the case's window, else of its
+    lead department; null for the city level (市本级). Rows of a day are replaced as a whole
+    (``quanban.supervision.rollups``), never edited.
+    """
+
+    day = models.DateField(_("日期"))
+    # Derived data, rebuilt by the day: no foreign-key checks on the insert (units and items are
+    # never deleted, only deactivated).
+    department = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    office = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    item = models.ForeignKey(
+        "catalogue.ServiceItem",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    district = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    channel = models.CharField(_("申报渠道"), max_length=1)
+    received = models.PositiveIntegerField(_("收件数"), default=0)
+    accepted = models.PositiveIntegerField(_("受理数"), default=0)
+    finished = models.PositiveIntegerField(_("办结数"), default=0)
+    finished_on_time = models.PositiveIntegerField(_("按时办结数"), default=0)
+    on_the_spot = models.PositiveIntegerField(_("即办件数"), default=0)
+    instant = models.PositiveIntegerField(_("秒批件数"), default=0)
+    online = models.PositiveIntegerField(_("网办件数"), default=0)
+    no_visit = models.PositiveIntegerField(_("不见面件数"), default=0)
+    # Working days from acceptance to finish, summed; and how many finished cases took
+    # 0, 1, 2, 3, 4–5, 6–10, 11–15, 16–20, 21–30, 31–45, 46–60 and more working days.
+    handling_days = models.PositiveBigIntegerField(_("办理工作日合计"), default=0)
+    took_0 = models.PositiveIntegerField(default=0)
+    took_1 = models.PositiveIntegerField(default=0)
+    took_2 = models.PositiveIntegerField(default=0)
+    took_3 = models.PositiveIntegerField(default=0)
+    took_5 = models.PositiveIntegerField(default=0)
+    took_10 = models.PositiveIntegerField(default=0)
+    took_15 = models.PositiveIntegerField(default=0)
+    took_20 = models.PositiveIntegerField(default=0)
+    took_30 = models.PositiveIntegerField(default=0)
+    took_45 = models.PositiveIntegerField(default=0)
+    took_60 = models.PositiveIntegerField(default=0)
+    took_more = models.PositiveIntegerField(default=0)
+    # The finished cases' materials: all, fetched from other departments (共享获取), reused
+    # from earlier cases (复用历史材料) — what the applicant did not have to bring.
+    materials = models.PositiveIntegerField(_("材料数"), default=0)
+    materials_fetched = models.PositiveIntegerField(_("共享获取材料数"), default=0)
+    materials_reused = models.PositiveIntegerField(_("复用材料数"), default=0)
+
+    class Meta:
+        verbose_name = _("统计日汇总")
+        verbose_name_plural = _("统计日汇总")
+        ordering = ["day"]
+        indexes = [
+            models.Index(fields=["day", "department"], name="dashboard_day_department"),
+            models.Index(fields=["department", "day"], name="dashboard_department_day"),
+            models.Index(fields=["district", "day"], name="dashboard_district_day"),
+            models.Index(fields=["item", "day"], name="dashboard_item_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}/{self.item_id}/{self.channel}"
+
+
+class DashboardRefresh(models.Model):
+    """One run of the rollup: which days it rebuilt, when, and how long it took."""
+
+    started_at = models.DateTimeField(_("开始时间"))
+    first_day = models.DateField(_("起始日期"))
+    last_day = models.DateField(_("截止日期"))
+    rows = models.PositiveIntegerField(_("汇总行数"), default=0)
+    seconds = models.FloatField(_("耗时(秒)"), default=0)
+
+    class Meta:
+        verbose_name = _("统计汇总运行")
+        verbose_name_plural = _("统计汇总运行")
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["-started_at"], name="dashboard_refresh_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.first_day}–{self.last_day} @ {self.started_at}"
