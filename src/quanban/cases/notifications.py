@@ -44,7 +44,7 @@ EVENTS = (
 def _label(choices: Any, value: str) -> str | Promise:
     """A choice's label, lazy: it is translated in the recipient's language when filled in."""
     try:
-        return choices(value).label  # type: ignore[no-any-return]
+        return choices(value).label
     except ValueError:
         return value
 

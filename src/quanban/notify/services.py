@@ -302,7 +302,7 @@ def preference_for(user: User) -> Preference:
     """The user's choices, or the defaults when they never chose (one query, or none when the
     row came with the user through ``select_related("notify_preference")``)."""
     try:
-        row: NotificationPreference | None = user.notify_preference  # type: ignore[attr-defined]
+        row: NotificationPreference | None = user.notify_preference
     except NotificationPreference.DoesNotExist:
         row = None
     return _preference(user, row)
@@ -379,11 +379,15 @@ def _rows_for(
     return rows
 
 
-def _enqueue_rows(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+def _enqueue_rows(
+    rows: list[OutboxMessage], *, once_key: str = "", now: dt.datetime | None = None
+) -> list[OutboxMessage]:
     if not rows:
         return rows
     # No savepoint of its own: the messages belong to the caller's transaction.
     with transaction.atomic(savepoint=False):
+        if once_key and not _claim_once(once_key, now or clock.now()):
+            return []
         OutboxMessage.objects.bulk_create(rows)
         transaction.on_commit(_wake_worker)
     return rows
@@ -410,20 +414,18 @@ def notify_user(
     call with the same key (ever) queues nothing and returns ``[]``.
     """
     now = clock.now()
-    with transaction.atomic(savepoint=False):
-        if once_key and not _claim_once(once_key, now):
-            return []
-        rows = _rows_for(
-            user=user,
-            preference=preference_for(user),
-            event=event,
-            context=context,
-            urgent=urgent,
-            link=link,
-            phone=phone,
-            now=now,
-        )
-        return _enqueue_rows(rows)
+    # Rendered first: a bad event or context fails before anything joins the transaction.
+    rows = _rows_for(
+        user=user,
+        preference=preference_for(user),
+        event=event,
+        context=context,
+        urgent=urgent,
+        link=link,
+        phone=phone,
+        now=now,
+    )
+    return _enqueue_rows(rows, once_key=once_key, now=now)
 
 
 def notify_users(
@@ -476,20 +478,17 @@ def notify_phone(
     if not phone:
         return []
     now = clock.now()
-    with transaction.atomic(savepoint=False):
-        if once_key and not _claim_once(once_key, now):
-            return []
-        rows = _rows_for(
-            user=None,
-            preference=preference_default(None),
-            event=event,
-            context=context,
-            urgent=urgent,
-            link="",
-            phone=phone,
-            now=now,
-        )
-        return _enqueue_rows(rows)
+    rows = _rows_for(
+        user=None,
+        preference=preference_default(None),
+        event=event,
+        context=context,
+        urgent=urgent,
+        link="",
+        phone=phone,
+        now=now,
+    )
+    return _enqueue_rows(rows, once_key=once_key, now=now)
 
 
 # --- A person's preferences ---------------------------------------------------------------------
@@ -540,6 +539,8 @@ def notify_preference_update(
                 setattr(row, field, value)
             row.updated_at = clock.now()
             row.save()
+        # Whoever holds this user object sees the new choices (the reverse relation's cache).
+        user.notify_preference = row
         after = _preference(user, row)
         audit_record(
             action="notify.preference",
