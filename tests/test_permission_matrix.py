@@ -1263,6 +1263,72 @@ def _openapi_path(route: str) -> str:
     return "/" + re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", route)
 
 
+# --- 绩效评估: supervisors read, compute and recompute; department heads (not a caller here) read
+# their own department's rows (tests/supervision/test_evaluation.py); everyone else 403.
+
+def _evaluation(world: World) -> Any:
+    """February 2025's evaluation, computed by the worker (empty: no cases then)."""
+    import datetime as dt
+
+    from quanban.supervision.evaluation import evaluation_compute
+    from quanban.supervision.models import EvaluationMonth
+
+    existing = EvaluationMonth.objects.filter(month="2025-02-01").first()
+    return existing or evaluation_compute(month=dt.date(2025, 2, 1))
+
+
+def _evaluation_state(world: World) -> Any:
+    from quanban.supervision.models import EvaluationMonth
+
+    return list(EvaluationMonth.objects.order_by("month").values_list("month", "revision"))
+
+
+PAGES.update(
+    {
+        "workbench/evaluation/": Row("GET", "/workbench/evaluation/", page_only((SUPERVISOR,))),
+        "workbench/evaluation/compute/": Row(
+            "POST",
+            "/workbench/evaluation/compute/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {"month": "2025-01"},
+            state=_evaluation_state,
+            form=True,
+        ),
+        "workbench/evaluation/<str:month>/": Row(
+            "GET",
+            lambda w: f"/workbench/evaluation/{_evaluation(w)}/",
+            page_only((SUPERVISOR,)),
+        ),
+        "workbench/evaluation/<str:month>/export.xlsx": Row(
+            "GET",
+            lambda w: f"/workbench/evaluation/{_evaluation(w)}/export.xlsx",
+            page_only((SUPERVISOR,)),
+        ),
+        "workbench/evaluation/<str:month>/recompute/": Row(
+            "POST",
+            lambda w: f"/workbench/evaluation/{_evaluation(w)}/recompute/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {"confirm": "on"},
+            state=_evaluation_state,
+            form=True,
+        ),
+    }
+)
+
+
+# --- 数据看板: supervisors see every department, department heads (not a caller here) their own
+# (tests/supervision/test_dashboards.py); everyone else 403.
+
+PAGES.update(
+    {
+        "workbench/dashboard/": Row("GET", "/workbench/dashboard/", page_only((SUPERVISOR,))),
+        "workbench/dashboard/export.xlsx": Row(
+            "GET", "/workbench/dashboard/export.xlsx", page_only((SUPERVISOR,))
+        ),
+    }
+)
+
+
 def existing_urls() -> tuple[set[str], set[str]]:
     """(API operations as "METHOD /path", other routes) that the project serves today."""
     import json

@@ -457,3 +457,52 @@ def test_the_excel_file_has_the_exact_cells(june, world):
     assert windows == [
         ["综合受理 1 号窗口", "济南市民中心", 5, 4, 4, 3, 0.75, 0, 0, 0, None, 0, 75]
     ]
+
+
+# --- The pages (the browser journey is tests/web/test_evaluation_browser.py) -----------------------
+
+
+def test_the_pages_for_a_department_head_and_the_recomputation_form(june, world):
+    from tests.api.clients import session_client
+
+    w = world
+    with at("2026-07-01", 2):
+        evaluation_compute(month=JUNE)
+    head = session_client(w["head"])
+    page = head.get("/workbench/evaluation/2026-06/?scope=office")
+    assert page.status_code == 200
+    assert "综合受理处" in page.text and "登记注册处" not in page.text
+    assert "重新计算" not in page.text
+    assert head.get("/workbench/evaluation/2026-06/?scope=window").context["lines"] == []
+    assert head.get("/workbench/evaluation/2026-05/").status_code == 404
+    assert head.get("/workbench/evaluation/june/").status_code == 404
+    before = state()
+    assert (
+        head.post("/workbench/evaluation/2026-06/recompute/", {"confirm": "on"}).status_code == 403
+    )
+    assert head.post("/workbench/evaluation/compute/", {"month": "2026-05"}).status_code == 403
+    assert state() == before
+    supervisor = session_client(w["supervisor"])
+    # Without the confirmation nothing happens; a month not over is refused with its message.
+    unconfirmed = supervisor.post("/workbench/evaluation/2026-06/recompute/", {})
+    assert unconfirmed.status_code == 200 and unconfirmed.context["form"].errors["confirm"]
+    assert state() == before
+    with at("2026-07-03"):
+        early = supervisor.post("/workbench/evaluation/compute/", {"month": "2026-07"})
+        assert early.context["form"].errors["month"] == ["只能评估已经结束的月份。"]
+        frozen = supervisor.post("/workbench/evaluation/compute/", {"month": "2026-06"})
+        assert (
+            frozen.context["form"]
+            .non_field_errors()[0]
+            .startswith("2026-06 的绩效评估已计算并冻结")
+        )
+        assert state() == before
+        done = supervisor.post("/workbench/evaluation/2026-06/recompute/", {"confirm": "on"})
+    assert done.status_code == 302 and done["Location"] == "/workbench/evaluation/2026-06/"
+    assert EvaluationMonth.objects.get().revision == 2
+    export = head.get("/workbench/evaluation/2026-06/export.xlsx")
+    book = load_workbook(BytesIO(export.content))
+    assert [r[0] for r in book["部门"].iter_rows(min_row=2, values_only=True)] == [
+        "济南市行政审批服务局"
+    ]
+    assert book["窗口"].max_row == 1  # the header only

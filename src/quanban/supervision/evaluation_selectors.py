@@ -70,6 +70,14 @@ def evaluation_access(user: User) -> EvaluationAccess:
     )
 
 
+def evaluation_may_read(user: User) -> bool:
+    try:
+        evaluation_access(user)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def evaluation_may_recompute(user: User) -> bool:
     return is_supervisor(user)
 

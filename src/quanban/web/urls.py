@@ -5,6 +5,8 @@ from quanban.web import (
     card_views,
     case_urls,
     catalogue_urls,
+    dashboard_views,
+    evaluation_views,
     notify_urls,
     search_views,
     synonym_views,
@@ -29,6 +31,20 @@ urlpatterns = [
     ),
     path("workbench/cards/<int:card_id>/note/", card_views.card_note, name="workbench_card_note"),
     path("workbench/search/synonyms/", synonym_views.synonyms, name="search_synonyms"),
+    # 绩效评估 (compute before <str:month>, which would take "compute" as a month).
+    path("workbench/evaluation/", evaluation_views.months, name="evaluation_months"),
+    path("workbench/evaluation/compute/", evaluation_views.compute, name="evaluation_compute"),
+    path("workbench/evaluation/<str:month>/", evaluation_views.month, name="evaluation_month"),
+    path(
+        "workbench/evaluation/<str:month>/export.xlsx",
+        evaluation_views.export,
+        name="evaluation_export",
+    ),
+    path(
+        "workbench/evaluation/<str:month>/recompute/",
+        evaluation_views.recompute,
+        name="evaluation_recompute",
+    ),
     path("screens/hall/", views.hall_screen, name="hall_screen"),
     path("login/", auth_views.staff_login, name="login"),
     path("login/verify/", auth_views.staff_login_verify, name="login_verify"),
@@ -40,3 +56,12 @@ urlpatterns = [
 urlpatterns += catalogue_urls.urlpatterns
 urlpatterns += case_urls.urlpatterns
 urlpatterns += notify_urls.urlpatterns
+# 数据看板 (docs/dashboards.md).
+urlpatterns += [
+    path("workbench/dashboard/", dashboard_views.dashboard, name="workbench_dashboard"),
+    path(
+        "workbench/dashboard/export.xlsx",
+        dashboard_views.dashboard_export,
+        name="workbench_dashboard_export",
+    ),
+]

@@ -14,6 +14,7 @@ from quanban.accounts.roles import Perm, Role
 from quanban.accounts.selectors import user_perms
 from quanban.core import clock
 from quanban.core.selectors import audit_list_for_user
+from quanban.supervision.evaluation_selectors import evaluation_may_read
 from quanban.web.decorators import staff_required
 from quanban.web.forms import AuditFilterForm
 
@@ -76,6 +77,7 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
             "roles": roles,
             "can_audit": Perm.AUDIT_VIEW in perms,
             "can_work_cases": Perm.BUSINESS_WRITE in perms,
+            "can_evaluate": evaluation_may_read(request.user),  # type: ignore[arg-type]
         },
     )
 
