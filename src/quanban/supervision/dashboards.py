@@ -98,6 +98,13 @@ def dashboard_scope_for_user(user: User) -> Scope:
     return Scope(everything=False, departments=frozenset(departments.values_list("pk", flat=True)))
 
 
+def dashboard_may_view(user: User) -> bool:
+    """A supervisor or a department head (the page's tile and menu entry ask)."""
+    return RoleAssignment.objects.filter(
+        user=user, role__in=[Role.SUPERVISOR, Role.DEPARTMENT_HEAD]
+    ).exists()
+
+
 def _checked(scope: Scope, filters: Filters) -> Filters:
     if filters.last_day < filters.first_day:
         filters = replace(filters, first_day=filters.last_day, last_day=filters.first_day)
@@ -475,13 +482,15 @@ def dashboard_forecast(
     working_today = workdays.is_working_day(today)
     horizon = workdays.add_working_days(today, days - 1 if working_today else days)
     tasks = _open_tasks(scope, filters).filter(due_on__isnull=False, due_on__lte=horizon)
-    queue: dict[int, list[tuple[dt.date, int]]] = {}
+    queue: dict[int, list[tuple[dt.date, int]]] = {}  # due_on is not null here
     for row in (
         tasks.values("department_id", "due_on")
         .annotate(n=Count("id"))
         .order_by("department_id", "due_on")
     ):
-        queue.setdefault(row["department_id"], []).append((row["due_on"], row["n"]))
+        due_on = row["due_on"]
+        assert due_on is not None  # filtered above
+        queue.setdefault(row["department_id"], []).append((due_on, row["n"]))
 
     back = today
     for _day in range(PACE_WORKING_DAYS):

@@ -27,6 +27,7 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -118,7 +119,7 @@ def _area_cte(mapping: dict[int, int]) -> str:
     return f"area(unit_id, district_id) AS (VALUES {pairs or '(0, 0)'})"
 
 
-def _bounds(first_day: dt.date, last_day: dt.date) -> tuple[object, object]:
+def _bounds(first_day: dt.date, last_day: dt.date) -> tuple[Any, Any]:
     """The UTC moments the local days begin and end, as the database takes them."""
     tz = ZoneInfo(_tz_name())
     low = dt.datetime.combine(first_day, dt.time(), tzinfo=tz)
@@ -220,7 +221,8 @@ def dashboard_rollup_rebuild(*, first_day: dt.date, last_day: dt.date) -> Rollup
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
             DashboardDay.objects.filter(day__gte=first_day, day__lte=last_day).delete()
             cursor.execute(sql, {"lo": low, "hi": high})
-            rows = max(cursor.rowcount, 0)
+        # (SQLite's driver reports no row count for a statement that begins with WITH.)
+        rows = DashboardDay.objects.filter(day__gte=first_day, day__lte=last_day).count()
         seconds = time.perf_counter() - started
         refresh = DashboardRefresh.objects.create(
             started_at=started_at,

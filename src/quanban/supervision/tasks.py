@@ -7,6 +7,11 @@ from huey.contrib.djhuey import db_periodic_task
 
 from quanban.core.context import Actor, acting_as
 from quanban.supervision.evaluation import evaluation_compute_previous_month
+from quanban.supervision.rollups import (
+    RollupReport,
+    dashboard_rollup_nightly,
+    dashboard_rollup_refresh,
+)
 from quanban.supervision.services import SweepReport, card_sweep
 
 WORKER = Actor(channel="worker")
@@ -25,3 +30,17 @@ def evaluation_monthly_periodic() -> int | None:
     with acting_as(WORKER):
         evaluation = evaluation_compute_previous_month()
     return evaluation.pk if evaluation is not None else None
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def dashboard_rollup_periodic() -> RollupReport | None:
+    """数据看板: the rollup of the days since the last run began (docs/dashboards.md)."""
+    with acting_as(WORKER):
+        return dashboard_rollup_refresh()
+
+
+@db_periodic_task(crontab(hour="2", minute="30"))
+def dashboard_rollup_nightly_periodic() -> RollupReport:
+    """数据看板: every night, the last month's days again."""
+    with acting_as(WORKER):
+        return dashboard_rollup_nightly()
