@@ -52,3 +52,7 @@ def staff(city):
 @pytest.fixture
 def applicant(db):
     return factories.make_citizen("13900001111")
+
+
+# The real browser (Playwright + Debian's Chromium) of the page tests, for the bell's test.
+from tests.web.conftest import chromium, page  # noqa: E402, F401
