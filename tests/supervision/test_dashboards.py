@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -64,6 +65,11 @@ def finish(case: Case, *, day: str, hour: int, **fields: object) -> None:
 
 @pytest.fixture
 def known(city):
+    return make_known(city)
+
+
+def make_known(city) -> dict[str, object]:
+    """Cases A–F of the module's docstring, rolled up (call it on 15 June 2026)."""
     clerk = factories.make_staff(city, Role.WINDOW_CLERK, username="clerk")
     district_hall = accounts.org_unit_create(
         kind="hall", name="历下区政务服务中心", parent=city.district
@@ -71,7 +77,9 @@ def known(city):
     district_window = accounts.org_unit_create(
         kind="window", name="综合受理窗口", parent=district_hall
     )
-    made = {name: accepted_case(city, clerk, n) for n, name in enumerate("ABCDE", start=1)}
+    made: dict[str, Any] = {
+        name: accepted_case(city, clerk, n) for n, name in enumerate("ABCDE", start=1)
+    }
     finish(
         made["A"], day="2026-06-15", hour=15, on_the_spot=True, delivery="window",
         window=district_window,
