@@ -2,7 +2,7 @@
 
 Targets (issue: supervision), on PostgreSQL with this machine's two cores: with 1,000,000 open
 tasks, 5 % of them past their yellow or red time, one full sweep in under 5 s; a quiet sweep
-(nothing due) in under 50 ms. The sweep is the worker's: ``supervision.services.card_sweep`` for
+(nothing due) in under 50 ms. The sweep is the worker's: ``supervision.sweep.card_sweep`` for
 the reference day, as the worker runs it (``acting_as`` the worker; the outbox's wake-ups queued,
 not run: the worker sends).
 
@@ -25,7 +25,7 @@ Measured, in order:
    and a third time with every statement captured, for where the time goes (statements a card,
    by kind, and the database's share of the wall time).
 
-A sweep writes in batches (``supervision.services.BATCH_SIZE`` cards): one audit record a batch
+A sweep writes in batches (``supervision.sweep.BATCH_SIZE`` cards): one audit record a batch
 naming each card, one message a person and level a batch.
 """
 
@@ -126,7 +126,7 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 
 
 def _sweep(today: dt.date) -> tuple[Any, float]:
-    from quanban.supervision.services import card_sweep
+    from quanban.supervision.sweep import card_sweep
 
     start = time.perf_counter()
     report = card_sweep(today=today)
@@ -173,7 +173,7 @@ def _plans(ran: list[Statement]) -> dict[str, list[str]]:
 
 def _quiet(today: dt.date, label: str) -> tuple[dict[str, float], list[Statement]]:
     """p50/p95 of a sweep with nothing due, and the statements it runs."""
-    from quanban.supervision.services import SweepReport, card_sweep
+    from quanban.supervision.sweep import SweepReport, card_sweep
 
     def once() -> None:
         assert card_sweep(today=today) == SweepReport(), f"{label}: the sweep found work"
@@ -412,7 +412,7 @@ def _run(size: str) -> Result:
 
 
 def _batch_size() -> int:
-    from quanban.supervision.services import BATCH_SIZE
+    from quanban.supervision.sweep import BATCH_SIZE
 
     return BATCH_SIZE
 

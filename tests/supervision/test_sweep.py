@@ -21,7 +21,7 @@ from quanban.cases import services
 from quanban.cases.models import Case, Task
 from quanban.notify.models import OutboxMessage
 from quanban.supervision.models import CardEvent
-from quanban.supervision.services import SweepReport, card_sweep
+from quanban.supervision.sweep import SweepReport, card_sweep
 from tests import factories
 from tests.catalogue import helpers
 

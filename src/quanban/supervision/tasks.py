@@ -12,7 +12,7 @@ from quanban.supervision.rollups import (
     dashboard_rollup_nightly,
     dashboard_rollup_refresh,
 )
-from quanban.supervision.services import SweepReport, card_sweep
+from quanban.supervision.sweep import SweepReport, card_sweep
 
 WORKER = Actor(channel="worker")
 

@@ -1,0 +1,339 @@
+"""The card sweep (红黄牌亮灯): raise yellow and red on tasks and cases whose time has come.
+
+The worker runs :func:`card_sweep` every minute. It takes open tasks (and running cases) whose
+warning day or due date has passed and whose card is lower than that, in batches locked with
+``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL (so several workers never take the same row),
+raises their card, records one :class:`CardEvent` per level — a task that passed both while the
+worker was down gets its yellow recorded too — and tells the responsible people
+(quanban.supervision.escalation) in-app.
+
+A batch costs a handful of statements whatever its size, so that a sweep after a long stop (tens
+of thousands of cards) takes seconds: on PostgreSQL one statement locks the batch, raises the
+cards and inserts their events (``UPDATE … RETURNING`` inside a ``WITH``); elsewhere one locked
+select, one UPDATE a level and one INSERT of the events. Then one audit record naming every card
+the batch raised (the card events are the per-task record), and one message a person and level
+listing their cards (a person with forty late tasks gets one message, not forty).
+
+A case whose clock stands still (a running suspension) gets no card: its tasks are skipped until
+it resumes, when their due dates are recomputed. Case cards are recorded the same way; their
+escalation is their tasks'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
+
+from quanban.cases.models import CardLevel, Case, CaseSuspension, Task
+from quanban.core import clock
+from quanban.core.audit import audit_record
+from quanban.notify.models import OutboxMessage
+from quanban.notify.services import outbox_enqueue
+from quanban.supervision.escalation import Person, Responsibles, item_persons_of
+from quanban.supervision.models import CardEvent
+
+BATCH_SIZE = 2000
+_ONE_DAY = dt.timedelta(days=1)
+# A message lists this many of a person's cards; the rest are counted.
+LISTED_CARDS = 5
+_WARN = "warn"
+_DUE = "due"
+
+
+@dataclass
+class SweepReport:
+    yellow: int = 0  # cards raised to yellow (tasks and cases)
+    red: int = 0  # cards raised to red
+    messages: int = 0
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """A task whose card the batch raised, with what its message needs."""
+
+    pk: int
+    old: str
+    new: str
+    case_id: int
+    department_id: int
+    office_id: int | None
+    assignee_id: int | None
+    assignee_username: str | None
+    due_on: dt.date | None
+    name: str
+    case_number: str | None
+    item_version_id: int
+
+
+def card_sweep(*, today: dt.date | None = None, batch_size: int = BATCH_SIZE) -> SweepReport:
+    """Raise every card that is due; returns what it raised. Safe to run in several workers."""
+    today = today or clock.today()
+    report = SweepReport()
+    responsibles: Responsibles | None = None
+    raise_batch = _raise_tasks_sql if connection.vendor == "postgresql" else _raise_tasks_orm
+    # Each half of "due" (the warning day passed with no card; the due date passed below red)
+    # is its own query along its own partial index: one query for both would read every row.
+    for half in (_WARN, _DUE):
+        raised = batch_size
+        while raised == batch_size:
+            with transaction.atomic():
+                rows = raise_batch(today, batch_size, half)
+                if rows:
+                    responsibles = responsibles or Responsibles.load()
+                    _record(Task, today, [[r.pk, r.old, r.new] for r in rows], report)
+                    report.messages += _tell(rows, responsibles)
+            raised = len(rows)
+    for half in (_WARN, _DUE):
+        while _sweep_cases(today, batch_size, report, half):
+            pass
+    return report
+
+
+def _running_suspension(case_ref: OuterRef) -> Exists:
+    return Exists(CaseSuspension.objects.filter(case=case_ref, ended_on__isnull=True))
+
+
+def _task_half(today: dt.date, half: str) -> QuerySet[Task]:
+    open_tasks = Task.objects.filter(state=Task.State.OPEN).exclude(
+        _running_suspension(OuterRef("case"))
+    )
+    if half == _WARN:
+        return open_tasks.filter(card_level=CardLevel.NONE, warn_on__lte=today).order_by(
+            "warn_on", "pk"
+        )
+    return open_tasks.filter(
+        card_level__in=[CardLevel.NONE, CardLevel.YELLOW], due_on__lt=today
+    ).order_by("due_on", "pk")
+
+
+def _case_half(today: dt.date, half: str) -> QuerySet[Case]:
+    running = Case.objects.filter(state=Case.State.ACCEPTED, lead_department__isnull=False).exclude(
+        _running_suspension(OuterRef("pk"))
+    )
+    if half == _WARN:
+        return running.filter(card_level=CardLevel.NONE, warn_on__lte=today).order_by(
+            "warn_on", "pk"
+        )
+    return running.filter(
+        card_level__in=[CardLevel.NONE, CardLevel.YELLOW], promised_due__lt=today
+    ).order_by("promised_due", "pk")
+
+
+def _level(today: dt.date, due: dt.date | None) -> str:
+    return CardLevel.RED if due is not None and due < today else CardLevel.YELLOW
+
+
+def _events(
+    old: str, new: str, warn_on: dt.date | None, due_on: dt.date | None
+) -> list[tuple[str, dt.date]]:
+    """(level, the day it began) of every level passed, yellow before red."""
+    passed: list[tuple[str, dt.date]] = []
+    if old == CardLevel.NONE and warn_on is not None:
+        passed.append((CardLevel.YELLOW, warn_on))
+    if new == CardLevel.RED and due_on is not None:
+        passed.append((CardLevel.RED, due_on + _ONE_DAY))
+    return passed
+
+
+# --- Raising a batch: one statement on PostgreSQL, three elsewhere ------------------------------
+
+# The batch's columns, in _Raised's order after pk, old and new.
+_TASK_COLUMNS = (
+    "case_id",
+    "department_id",
+    "office_id",
+    "assignee_id",
+    "assignee__username",
+    "due_on",
+    "name",
+    "case__number",
+    "case__item_version_id",
+)
+
+# Lock the batch, raise its cards and insert its events in one round trip. The batch's select is
+# the ORM's (_task_half, with its FOR UPDATE … SKIP LOCKED); the yellow event of a card that was
+# none, the red one of a card now red — the same rule as _events. The unique constraints make an
+# event met twice a no-op.
+_RAISE_SQL = """
+WITH batch AS ({batch}),
+raised AS (
+    UPDATE cases_task AS t
+       SET card_level = CASE WHEN t.due_on < %s THEN 'red' ELSE 'yellow' END
+      FROM batch
+     WHERE t.id = batch.id
+ RETURNING t.id, batch.card_level AS old, t.card_level AS new, t.case_id, t.department_id,
+           t.office_id, t.assignee_id, t.warn_on, t.due_on, t.name
+),
+events AS (
+    INSERT INTO supervision_cardevent
+           (task_id, case_id, level, department_id, due_on, fired_at, explanation)
+    SELECT id, case_id, 'yellow', department_id, warn_on, %s, ''
+      FROM raised WHERE old = 'none' AND warn_on IS NOT NULL
+    UNION ALL
+    SELECT id, case_id, 'red', department_id, due_on + 1, %s, ''
+      FROM raised WHERE new = 'red'
+    ON CONFLICT DO NOTHING
+)
+SELECT r.id, r.old, r.new, r.case_id, r.department_id, r.office_id, r.assignee_id, u.username,
+       r.due_on, r.name, c.number, c.item_version_id
+  FROM raised AS r
+  JOIN cases_case AS c ON c.id = r.case_id
+  LEFT JOIN accounts_user AS u ON u.id = r.assignee_id
+ ORDER BY r.id
+"""
+
+
+def _raise_tasks_sql(today: dt.date, batch_size: int, half: str) -> list[_Raised]:
+    batch = (
+        _task_half(today, half)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values("id", "card_level")[:batch_size]
+    )
+    batch_sql, batch_params = batch.query.sql_with_params()
+    now = clock.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_RAISE_SQL.format(batch=batch_sql), (*batch_params, today, now, now))
+        return [_Raised(*row) for row in cursor.fetchall()]
+
+
+def _raise_tasks_orm(today: dt.date, batch_size: int, half: str) -> list[_Raised]:
+    rows = list(
+        _task_half(today, half).values_list("pk", "card_level", "warn_on", *_TASK_COLUMNS)[
+            :batch_size
+        ]
+    )
+    now = clock.now()
+    raised: list[_Raised] = []
+    events: list[CardEvent] = []
+    for pk, old, warn_on, *columns in rows:
+        row = _Raised(pk, old, _level(today, columns[5]), *columns)
+        raised.append(row)
+        events += [
+            CardEvent(
+                task_id=pk,
+                case_id=row.case_id,
+                department_id=row.department_id,
+                level=level,
+                due_on=began,
+                fired_at=now,
+            )
+            for level, began in _events(old, row.new, warn_on, row.due_on)
+        ]
+    for level in (CardLevel.YELLOW, CardLevel.RED):
+        pks = [row.pk for row in raised if row.new == level]
+        if pks:
+            Task.objects.filter(pk__in=pks).update(card_level=level)
+    CardEvent.objects.bulk_create(events, ignore_conflicts=True)
+    return sorted(raised, key=lambda row: row.pk)  # as the PostgreSQL statement returns them
+
+
+def _record(
+    model: type[Task] | type[Case], today: dt.date, cards: list[list[Any]], report: SweepReport
+) -> None:
+    """One audit record for the batch, naming each card: [pk, old level, new level]."""
+    audit_record(
+        action="card.raise",
+        object_type=model._meta.label_lower,
+        changes={"on": today.isoformat(), "cards": cards},
+    )
+    report.yellow += sum(1 for _pk, _old, new in cards if new == CardLevel.YELLOW)
+    report.red += sum(1 for _pk, _old, new in cards if new == CardLevel.RED)
+
+
+# --- Telling the people responsible -------------------------------------------------------------
+
+
+def _tell(rows: list[_Raised], responsibles: Responsibles) -> int:
+    """One in-app message per person and level, listing their cards; returns how many."""
+    item_persons = item_persons_of({row.item_version_id for row in rows})
+    responsibles.learn_paths([row.office_id for row in rows] + [row.department_id for row in rows])
+    inbox: dict[tuple[Person, str], list[_Raised]] = defaultdict(list)
+    for row in rows:
+        assignee = Person(row.assignee_id, row.assignee_username or "") if row.assignee_id else None
+        for person in responsibles.for_card(
+            level=row.new,
+            assignee=assignee,
+            office_id=row.office_id,
+            department_id=row.department_id,
+            item_persons=item_persons.get(row.item_version_id, []),
+        ):
+            inbox[person, row.new].append(row)
+    for (person, level), cards in inbox.items():
+        outbox_enqueue(
+            channel=OutboxMessage.Channel.IN_APP,
+            recipient=person.username,
+            body=card_message(level, cards),
+        )
+    return len(inbox)
+
+
+def card_message(level: str, rows: list[_Raised]) -> str:
+    """The text of a card message: the card itself, or for several a count and the first few."""
+
+    def entry(row: _Raised) -> dict[str, str]:
+        return {
+            "number": row.case_number or f"#{row.case_id}",
+            "step": row.name,
+            "due": row.due_on.isoformat() if row.due_on else "",
+        }
+
+    if len(rows) == 1:
+        if level == CardLevel.RED:
+            text = _(
+                "【全办】红牌：办件 %(number)s 的“%(step)s”环节已于 %(due)s 超期，请立即办理。"
+            )
+        else:
+            text = _("【全办】黄牌预警：办件 %(number)s 的“%(step)s”环节将于 %(due)s 到期。")
+        return text % entry(rows[0])
+    listed = _("；").join(
+        _("%(number)s“%(step)s”（%(due)s）") % entry(row) for row in rows[:LISTED_CARDS]
+    )
+    if level == CardLevel.RED:
+        text = _("【全办】红牌：您负责的 %(count)d 个办件环节已超期，请立即办理：%(listed)s")
+    else:
+        text = _("【全办】黄牌预警：您负责的 %(count)d 个办件环节即将到期：%(listed)s")
+    more = len(rows) - LISTED_CARDS
+    body = text % {"count": len(rows), "listed": listed}
+    if more > 0:
+        body += _("等，另有 %(more)d 个，请到“红黄牌”查看。") % {"more": more}
+    return body
+
+
+# --- Cases ---------------------------------------------------------------------------------------
+
+
+def _sweep_cases(today: dt.date, batch_size: int, report: SweepReport, half: str) -> bool:
+    with transaction.atomic():
+        rows = _case_half(today, half).values_list(
+            "pk", "card_level", "warn_on", "promised_due", "lead_department_id"
+        )
+        if connection.vendor == "postgresql":
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        cases = list(rows[:batch_size])
+        if not cases:
+            return False
+        now = clock.now()
+        cards: list[list[Any]] = []
+        events: list[CardEvent] = []
+        for pk, old, warn_on, due, department_id in cases:
+            new = _level(today, due)
+            cards.append([pk, old, new])
+            events += [
+                CardEvent(
+                    case_id=pk, department_id=department_id, level=level, due_on=began, fired_at=now
+                )
+                for level, began in _events(old, new, warn_on, due)
+            ]
+        for level in (CardLevel.YELLOW, CardLevel.RED):
+            pks = [pk for pk, _old, new in cards if new == level]
+            if pks:
+                Case.objects.filter(pk__in=pks).update(card_level=level)
+        CardEvent.objects.bulk_create(events, ignore_conflicts=True)
+        _record(Case, today, cards, report)
+    return len(cases) == batch_size
