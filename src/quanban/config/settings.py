@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "quanban.supervision",
     "quanban.feedback",
     "quanban.searchindex",
+    "quanban.licences",
     "quanban.api",
     "quanban.web",
 ]
@@ -225,6 +226,13 @@ DEFERRAL_REMINDER_WORKING_DAYS = env_int("QUANBAN_DEFERRAL_REMINDER_DAYS", 2)
 
 # The city this installation serves: its division code prefixes case numbers.
 CITY_DIVISION_CODE = os.environ.get("QUANBAN_CITY_CODE", "370100")
+
+# Electronic seals of licences (docs/licences.md): the directory holding each department's seal
+# keys (outside the database) and the algorithm new keys use ("sm2", or "ed25519").
+LICENCE_SEAL_DIR = Path(os.environ.get("QUANBAN_SEAL_DIR", VAR_DIR / "seals"))
+LICENCE_SEAL_ALGORITHM = os.environ.get("QUANBAN_SEAL_ALGORITHM", "sm2")
+# How long a holder's share link of a licence stays valid, in hours (at most 30 days).
+LICENCE_SHARE_HOURS = env_int("QUANBAN_LICENCE_SHARE_HOURS", 72)
 
 # 绩效评估: the weights of the monthly score ("on_time=100,rating=0,yellow=1,red=3,complaint=5";
 # keys left out keep their default). See docs/evaluation.md.

@@ -1,0 +1,306 @@
+"""Reads of the licence library: verification (public), the holder's wallet, staff access, shares.
+
+Verification never needs a login. It answers one of:
+
+- ``valid``: the seal verifies, the stored data matches what was signed, in force today;
+- ``suspended`` / ``revoked`` / ``superseded`` (renewed; the newer version is in force);
+- ``expired``: past its last day of validity;
+- ``unknown``: no such licence (or an identifier whose form or check character is wrong);
+- ``tampered``: the stored data no longer matches its seal.
+
+The order matters: a tampered licence says tampered whatever its status, because its status row
+could be as forged as its data.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from quanban.accounts.models import User
+from quanban.core import clock
+from quanban.core.errors import NotFound, ValidationFailed
+from quanban.core.masking import mask_id_number, mask_name
+from quanban.licences import seals
+from quanban.licences.canonical import canonical_bytes
+from quanban.licences.identifiers import parse_identifier
+from quanban.licences.models import HolderKind, Licence
+from quanban.licences.services import SHARE_SALT
+
+VALID = "valid"
+SUSPENDED = "suspended"
+REVOKED = "revoked"
+SUPERSEDED = "superseded"
+EXPIRED = "expired"
+UNKNOWN = "unknown"
+TAMPERED = "tampered"
+RESULTS = (VALID, SUSPENDED, REVOKED, SUPERSEDED, EXPIRED, UNKNOWN, TAMPERED)
+RESULT_LABELS = {
+    VALID: gettext_lazy("有效"),
+    SUSPENDED: gettext_lazy("已暂停"),
+    REVOKED: gettext_lazy("已注销"),
+    SUPERSEDED: gettext_lazy("已换发（请以新版本为准）"),
+    EXPIRED: gettext_lazy("已过期"),
+    UNKNOWN: gettext_lazy("未找到该证照"),
+    TAMPERED: gettext_lazy("数据被篡改，证照无效"),
+}
+# The marker under which a licence PDF carries its seal (see quanban.licences.pdf).
+PDF_SEAL_MARKER = b"QBSEAL1:"
+_PDF_SEAL_RE = re.compile(rb"QBSEAL1:([A-Za-z0-9_\-=]+)")
+MAX_PDF_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Verification:
+    result: str
+    identifier: str
+    licence: Licence | None = None
+    detail: str = ""  # a machine code: why unknown or tampered
+
+    @property
+    def label(self) -> str:
+        return str(RESULT_LABELS[self.result])
+
+    @property
+    def ok(self) -> bool:
+        return self.result == VALID
+
+
+def _load(identifier: str) -> Licence | None:
+    return (
+        Licence.objects.select_related("licence_type", "issuer")
+        .filter(identifier=identifier)
+        .first()
+    )
+
+
+def seal_intact(licence: Licence) -> str:
+    """'' when the seal verifies and the row's columns match what was signed; else why not."""
+    content = licence.canonical.encode()
+    seal = seals.Seal(licence.seal_algorithm, licence.seal_key_id, licence.signature)
+    if not seals.seal_verify(department_code=licence.issuer.uscc, seal=seal, data=content):
+        return "signature_mismatch"
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return "canonical_unreadable"
+    if canonical_bytes(body) != content:
+        return "canonical_not_canonical"
+    expected = {
+        "identifier": licence.identifier,
+        "serial": licence.serial,
+        "version": licence.version,
+        "type": licence.licence_type.code,
+        "issuer": licence.issuer.uscc,
+        "holder": {
+            "kind": licence.holder_kind,
+            "name": licence.holder_name,
+            "code": licence.holder_code,
+        },
+        "data": licence.data,
+        "valid_from": licence.valid_from.isoformat(),
+        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
+    }
+    signed = {
+        "identifier": body.get("identifier"),
+        "serial": body.get("serial"),
+        "version": body.get("version"),
+        "type": (body.get("type") or {}).get("code"),
+        "issuer": (body.get("issuer") or {}).get("code"),
+        "holder": body.get("holder"),
+        "data": body.get("data"),
+        "valid_from": body.get("valid_from"),
+        "valid_until": body.get("valid_until"),
+    }
+    if signed != expected:
+        return "columns_mismatch"
+    return ""
+
+
+def licence_status_today(licence: Licence, today: dt.date | None = None) -> str:
+    """The status verification reports for an intact licence."""
+    if licence.status != Licence.Status.VALID:
+        return str(licence.status)
+    day = today or timezone.localdate(clock.now())
+    if licence.valid_until is not None and day > licence.valid_until:
+        return EXPIRED
+    if day < licence.valid_from:
+        return SUSPENDED  # not yet in force: never issued so, but never "valid" either
+    return VALID
+
+
+def licence_verify(identifier: str) -> Verification:
+    """Verify a licence by its identifier (parse, load, check the seal, check the status)."""
+    text = (identifier or "").strip()
+    try:
+        parsed = parse_identifier(text)
+    except ValidationFailed as error:
+        return Verification(UNKNOWN, text[:120], detail=error.code)
+    canonical_id = str(parsed)
+    licence = _load(canonical_id)
+    if licence is None:
+        return Verification(UNKNOWN, canonical_id, detail="not_found")
+    broken = seal_intact(licence)
+    if broken:
+        return Verification(TAMPERED, canonical_id, licence, detail=broken)
+    return Verification(licence_status_today(licence), canonical_id, licence)
+
+
+def identifier_from_link(value: str) -> str:
+    """The identifier in what someone pasted: the identifier itself or a verification link."""
+    text = (value or "").strip()
+    match = re.search(r"1\.2\.156\.3005\.2\.[0-9A-Za-z.]+", text)
+    return match.group(0) if match else text
+
+
+def licence_verify_pdf(content: bytes) -> Verification:
+    """Verify an uploaded licence PDF: the seal it carries must be the seal on record for its
+    identifier (and that record intact); a PDF whose seal differs says tampered."""
+    if len(content) > MAX_PDF_BYTES or not content.startswith(b"%PDF"):
+        return Verification(UNKNOWN, "", detail="not_a_licence_pdf")
+    match = _PDF_SEAL_RE.search(content)
+    if match is None:
+        return Verification(UNKNOWN, "", detail="no_seal_in_pdf")
+    try:
+        carried = json.loads(base64.urlsafe_b64decode(match.group(1)))
+        identifier = str(carried["identifier"])
+        signature = str(carried["signature"])
+    except (ValueError, KeyError, TypeError):
+        return Verification(UNKNOWN, "", detail="no_seal_in_pdf")
+    verification = licence_verify(identifier)
+    licence = verification.licence
+    if licence is not None and verification.result != TAMPERED and signature != licence.signature:
+        return Verification(TAMPERED, verification.identifier, licence, "pdf_seal_mismatch")
+    return verification
+
+
+# --- Masked views --------------------------------------------------------------------------------
+
+
+def holder_code_masked(licence: Licence) -> str:
+    if licence.holder_kind == HolderKind.PERSON:
+        return mask_id_number(licence.holder_code)
+    return licence.holder_code  # a credit code is public (企业信用信息公示)
+
+
+def holder_name_masked(licence: Licence) -> str:
+    if licence.holder_kind == HolderKind.PERSON:
+        return mask_name(licence.holder_name)
+    return licence.holder_name
+
+
+def fields_of(licence: Licence, *, public: bool) -> list[tuple[str, str]]:
+    """(label, value) of the licence's fields in print order; the public sees only the fields
+    the type marks ``x-public``."""
+    schema = licence.licence_type.fields_schema.get("properties", {})
+    order = list(licence.licence_type.layout.get("fields") or schema.keys())
+    order += [name for name in schema if name not in order]
+    rows = []
+    for name in order:
+        spec = schema.get(name, {})
+        if name not in licence.data or (public and not spec.get("x-public")):
+            continue
+        rows.append((str(spec.get("title", name)), _text(licence.data[name])))
+    return rows
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(_text(v) for v in value)
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)
+
+
+def public_view(verification: Verification) -> dict[str, Any]:
+    """What anyone may see of a verified licence (names and numbers masked)."""
+    licence = verification.licence
+    view: dict[str, Any] = {
+        "result": verification.result,
+        "label": verification.label,
+        "identifier": verification.identifier,
+        "detail": verification.detail,
+    }
+    if licence is None or verification.result == TAMPERED:
+        return view
+    view.update(
+        licence_type=licence.licence_type.name,
+        issuer=licence.issuer.name,
+        holder_name=holder_name_masked(licence),
+        holder_code=holder_code_masked(licence),
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        issued_at=licence.issued_at,
+        status_reason=licence.status_reason if licence.status != Licence.Status.VALID else "",
+        fields=fields_of(licence, public=True),
+    )
+    return view
+
+
+# --- The holder's wallet and shares -------------------------------------------------------------
+
+
+def _own(user: User) -> QuerySet[Licence]:
+    if not user.is_authenticated:
+        return Licence.objects.none()
+    return Licence.objects.filter(Q(person__user=user) | Q(entity__user=user))
+
+
+def licence_list_for_holder(*, user: User) -> QuerySet[Licence]:
+    """The holder's licences, newest first (renewed versions included, marked superseded)."""
+    return _own(user).select_related("licence_type", "issuer").order_by("-issued_at", "-pk")[:200]
+
+
+def licence_get_for_holder(*, user: User, licence_id: int) -> Licence:
+    licence = _own(user).select_related("licence_type", "issuer").filter(pk=licence_id).first()
+    if licence is None:
+        raise NotFound(_("找不到该证照。"), code="licence_not_found")
+    return licence
+
+
+def licence_get_for_staff(*, user: User, licence_id: int) -> Licence:
+    """A licence for the status services; staff who may not manage it get "not found"."""
+    from quanban.licences.services import licence_may_manage
+
+    licence = Licence.objects.select_related("licence_type", "issuer").filter(pk=licence_id).first()
+    if licence is None or not licence_may_manage(user, licence):
+        raise NotFound(_("找不到该证照。"), code="licence_not_found")
+    return licence
+
+
+def licence_share_read(token: str) -> Licence:
+    """The licence a share token names, while it has not expired; NotFound otherwise."""
+    gone = NotFound(_("分享链接无效或已过期。"), code="share_invalid")
+    try:
+        payload = signing.loads(token, salt=SHARE_SALT)
+    except signing.BadSignature as error:
+        raise gone from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("e"), int):
+        raise gone
+    if payload["e"] < clock.now().timestamp():
+        raise gone
+    licence_id = payload.get("l")
+    if not isinstance(licence_id, int):
+        raise gone
+    licence = Licence.objects.select_related("licence_type", "issuer").filter(pk=licence_id).first()
+    if licence is None:
+        raise gone
+    return licence
+
+
+def share_expiry(token: str) -> dt.datetime | None:
+    try:
+        payload = signing.loads(token, salt=SHARE_SALT)
+    except signing.BadSignature:
+        return None
+    return dt.datetime.fromtimestamp(payload["e"], tz=dt.UTC)
