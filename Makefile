@@ -60,7 +60,8 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 # Each benchmark runs in a throwaway database (PostgreSQL when DATABASE_URL says so); results
 # in bench/results/. `make bench` makes a million cases for cases_queries and for supervision
-# (QUANBAN_BENCH_CASES sets another number). See docs/benchmarks.md.
+# (QUANBAN_BENCH_CASES sets another number), and ten million finished cases for dashboard
+# (QUANBAN_BENCH_FINISHED sets another number). See docs/benchmarks.md.
 bench: $(VENV)/.installed-bench node_modules/.package-lock.json
 	$(BIN)/python -m bench --size full
 

@@ -21,6 +21,7 @@ BENCHMARKS = [
     "cases_queries",
     # Ten million finished cases at full size (PostgreSQL only; on SQLite it says so).
     "evaluation",
+    "dashboard",
 ]
 
 
