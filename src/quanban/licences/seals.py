@@ -59,11 +59,13 @@ class SM2:
         from tongsuopy.crypto import hashes as t_hashes
         from tongsuopy.crypto import serialization as t_serialization
         from tongsuopy.crypto.asymciphers import ec
+        from tongsuopy.crypto.exceptions import InternalError as TongsuoError
         from tongsuopy.crypto.exceptions import InvalidSignature as TongsuoInvalid
 
         self._ec = ec
         self._ser = t_serialization
-        self._invalid = TongsuoInvalid
+        # A signature that is not even well-formed DER ends as Tongsuo's InternalError.
+        self._invalid = (TongsuoInvalid, TongsuoError, ValueError)
         self._scheme = ec.ECDSA(t_hashes.SM3())  # on the SM2 curve: SM2 signing with SM3
 
     def generate(self) -> tuple[bytes, bytes]:
@@ -88,7 +90,7 @@ class SM2:
     def verify(self, public_key: Any, signature: bytes, data: bytes) -> bool:
         try:
             public_key.verify(signature, data, self._scheme)
-        except (self._invalid, ValueError):
+        except self._invalid:
             return False
         return True
 
