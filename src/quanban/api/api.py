@@ -17,6 +17,7 @@ from quanban.api.routers import (
     calendar,
     cases,
     catalogue,
+    feedback,
     my_cases,
     search,
     system,
@@ -56,3 +57,4 @@ api.add_router("/catalogue", catalogue.router, tags=["catalogue"])
 api.add_router("/", cases.router, tags=["cases"])
 api.add_router("/", tasks.router, tags=["tasks"])
 api.add_router("/", my_cases.router, tags=["my cases"])
+api.add_router("/", feedback.router, tags=["feedback"])
