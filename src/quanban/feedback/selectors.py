@@ -123,6 +123,15 @@ def _views(user: User, rows: list[FollowUp]) -> list[FollowUpView]:
         rating = ratings.get(f.rating_id) if f.rating_id else None
         complaint = complaints.get(f.complaint_id) if f.complaint_id else None
         subject = (rating or {}).get("staff_id") or (complaint or {}).get("person_id")
+        if rating is not None:
+            extra = {"problem": Level(rating["level"]).label, "text": rating["text"], "target": ""}
+        else:
+            assert complaint is not None
+            extra = {
+                "problem": Complaint.Category(complaint["category"]).label,
+                "text": complaint["text"],
+                "target": Complaint.Target(complaint["target"]).label,
+            }
         views.append(
             FollowUpView(
                 followup=f,
@@ -131,6 +140,7 @@ def _views(user: User, rows: list[FollowUp]) -> list[FollowUpView]:
                 complaint=complaint,
                 unit_name=f.unit.name,
                 may_handle=f.pk in mine and subject != user.pk,
+                extra=extra,
             )
         )
     return views

@@ -1,0 +1,34 @@
+"""好差评 and 找茬 pages (docs/feedback.md), namespace ``feedback``."""
+
+from django.urls import path
+
+from quanban.web import feedback_views as views
+
+app_name = "feedback"
+
+urlpatterns = [
+    # The portal.
+    path("my/cases/<int:case_id>/rate/", views.case_rate, name="case_rate"),
+    path("my/feedback/", views.my_feedback, name="my_feedback"),
+    path("my/feedback/followups/<int:followup_id>/verdict/", views.my_verdict, name="my_verdict"),
+    path("rate/<str:token>/", views.sms_rate, name="sms_rate"),
+    path("complaints/new/", views.complaint_new, name="complaint_new"),
+    path("feedback/", views.results_index, name="results_index"),
+    path("feedback/<str:scope>/<int:subject_id>/", views.results, name="results"),
+    # The workbench.
+    path("workbench/feedback/pad/", views.pad_open, name="pad_open"),
+    path("workbench/feedback/pad/<str:token>/", views.pad, name="pad"),
+    path("workbench/feedback/followups/", views.followups, name="followups"),
+    path("workbench/feedback/followups/<int:followup_id>/", views.followup, name="followup"),
+    path(
+        "workbench/feedback/followups/<int:followup_id>/contact/",
+        views.followup_contact,
+        name="followup_contact",
+    ),
+    path(
+        "workbench/feedback/followups/<int:followup_id>/rectify/",
+        views.followup_rectify,
+        name="followup_rectify",
+    ),
+    path("workbench/feedback/export.csv", views.export, name="export"),
+]
