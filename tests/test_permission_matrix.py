@@ -1329,6 +1329,146 @@ PAGES.update(
 )
 
 
+# --- 电子证照: verification is public; the holder (the citizen's company here) sees, downloads and
+# shares; status changes belong to the issuing department's approvers and heads, whom no caller
+# here is (tests/licences/ covers them): every other account gets "not found".
+
+
+def _licence(world: World) -> Any:
+    """A licence of the world's company, held through the citizen's account, issued from a 即办
+    case (remembered)."""
+    existing = vars(world).get("licence")
+    if existing is not None:
+        return existing
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from quanban.cases import services as case_services
+    from quanban.cases.models import Channel
+    from quanban.licences import seals
+    from quanban.licences.services import licence_issue, licence_type_create
+    from tests.catalogue import helpers as catalogue_helpers
+
+    department = world.city.department
+    if not seals.seal_keys_list(department_code=department.uscc):
+        seals.seal_key_create(department_code=department.uscc)
+    world.entity.user = world.users[CITIZEN]
+    world.entity.save(update_fields=["user"])
+    clerk = world.users[CLERK]
+    with time_machine.travel(dt.datetime(2026, 6, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        licence_type_create(
+            code=department.uscc + "001",
+            name="矩阵许可证",
+            defining_body="矩阵",
+            defining_department=department,
+            holder_kind="001",
+            fields_schema={
+                "type": "object",
+                "properties": {"名称": {"type": "string", "x-source": "holder.name"}},
+            },
+            validity_years=None,
+        )
+        version = catalogue_helpers.published(
+            department,
+            basic_code=f"{world.n():012d}",
+            case_kind="1",
+            legal_limit_days=0,
+            promised_limit_days=0,
+            result_licence_type="矩阵许可证",
+        )
+        case = case_services.case_receive(
+            user=clerk,
+            item_version=version,
+            applicant=world.entity,
+            channel="8",
+            answers={},
+            window=world.city.window,
+        )
+        case = case_services.case_finish_on_the_spot(
+            user=clerk,
+            case=case,
+            received_material_ids=list(case.materials.values_list("material_id", flat=True)),
+        )
+        licence = licence_issue(case=case, user=None)
+    assert Channel.OFFLINE_ONE_WINDOW == "8"
+    world.licence = licence  # type: ignore[attr-defined]
+    return licence
+
+
+def _licence_state(world: World) -> Any:
+    from quanban.licences.models import Licence
+
+    return list(Licence.objects.order_by("pk").values_list("status", "row_version"))
+
+
+def _share_count(world: World) -> int:
+    from quanban.core.models import AuditRecord
+
+    return AuditRecord.objects.filter(action="licence.share").count()
+
+
+def _share_token(world: World) -> str:
+    from quanban.licences.services import licence_share_create
+
+    token, _expires = licence_share_create(licence=_licence(world), user=world.users[CITIZEN])
+    return token
+
+
+LICENCE_MANAGERS_ONLY = {**everyone(404), ANON: 401}
+
+API.update(
+    {
+        "GET /api/v1/licences/verify/{identifier}": Row(
+            "GET", lambda w: f"/api/v1/licences/verify/{_licence(w).identifier}", everyone(200)
+        ),
+        "GET /api/v1/my/licences": Row("GET", "/api/v1/my/licences", APPLICANT),
+        "POST /api/v1/my/licences/{licence_id}/share": Row(
+            "POST",
+            lambda w: f"/api/v1/my/licences/{_licence(w).pk}/share",
+            api_only({CITIZEN: 201}),
+            body=lambda w: {"hours": 24},
+            state=_share_count,
+        ),
+        "GET /api/v1/licences/{licence_id}": Row(
+            "GET", lambda w: f"/api/v1/licences/{_licence(w).pk}", LICENCE_MANAGERS_ONLY
+        ),
+        **{
+            f"POST /api/v1/licences/{{licence_id}}/{action}": Row(
+                "POST",
+                lambda w, action=action: f"/api/v1/licences/{_licence(w).pk}/{action}",
+                LICENCE_MANAGERS_ONLY,
+                body=lambda w: {"reason": "矩阵"},
+                state=_licence_state,
+            )
+            for action in ("suspend", "reinstate", "revoke", "renew")
+        },
+    }
+)
+
+PAGES.update(
+    {
+        "verify/": Row("GET", lambda w: f"/verify/?id={_licence(w).identifier}", everyone(200)),
+        "verify/s/<str:token>/": Row(
+            "GET", lambda w: f"/verify/s/{_share_token(w)}/", everyone(200)
+        ),
+        "my/licences/": Row("GET", "/my/licences/", _portal(200)),
+        "my/licences/<int:licence_id>/licence.pdf": Row(
+            "GET", lambda w: f"/my/licences/{_licence(w).pk}/licence.pdf", _portal(200)
+        ),
+        "my/licences/<int:licence_id>/share/": Row(
+            "POST",
+            lambda w: f"/my/licences/{_licence(w).pk}/share/",
+            _portal(302),
+            body=lambda w: {"hours": "24"},
+            state=_share_count,
+            form=True,
+        ),
+    }
+)
+
+
 def existing_urls() -> tuple[set[str], set[str]]:
     """(API operations as "METHOD /path", other routes) that the project serves today."""
     import json

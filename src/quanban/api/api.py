@@ -18,6 +18,7 @@ from quanban.api.routers import (
     cases,
     catalogue,
     feedback,
+    licences,
     my_cases,
     search,
     system,
@@ -57,4 +58,5 @@ api.add_router("/catalogue", catalogue.router, tags=["catalogue"])
 api.add_router("/", cases.router, tags=["cases"])
 api.add_router("/", tasks.router, tags=["tasks"])
 api.add_router("/", my_cases.router, tags=["my cases"])
+api.add_router("/", licences.router, tags=["licences"])
 api.add_router("/", feedback.router, tags=["feedback"])

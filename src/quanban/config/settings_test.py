@@ -13,4 +13,6 @@ HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}
 HUEY.pop("filename", None)
 HUEY.pop("url", None)
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="quanban-media-"))
+# Seal keys made by tests go to a directory of the run, never to var/seals/.
+LICENCE_SEAL_DIR = Path(tempfile.mkdtemp(prefix="quanban-seals-"))
 DEMO_MODE = True

@@ -7,6 +7,7 @@ from quanban.web import (
     catalogue_urls,
     dashboard_views,
     evaluation_views,
+    licence_views,
     notify_urls,
     search_views,
     synonym_views,
@@ -63,5 +64,19 @@ urlpatterns += [
         "workbench/dashboard/export.xlsx",
         dashboard_views.dashboard_export,
         name="workbench_dashboard_export",
+    ),
+]
+# 电子证照: public verification (no login), shared links, the holder's wallet (docs/licences.md).
+urlpatterns += [
+    path("verify/", licence_views.verify, name="licence_verify"),
+    path("verify/s/<str:token>/", licence_views.shared, name="licence_shared"),
+    path("my/licences/", licence_views.my_licences, name="licence_wallet"),
+    path(
+        "my/licences/<int:licence_id>/licence.pdf",
+        licence_views.my_licence_pdf,
+        name="licence_pdf",
+    ),
+    path(
+        "my/licences/<int:licence_id>/share/", licence_views.my_licence_share, name="licence_share"
     ),
 ]
