@@ -1469,6 +1469,249 @@ PAGES.update(
 )
 
 
+# --- 好差评 and 找茬 (docs/feedback.md): the applicant rates their finished case; the window's
+# clerk opens the pad and only their session rates on it; anyone with an SMS link rates through
+# it; anyone but staff complains; the follow-ups are their office's (every caller of the matrix
+# works in the city's first office): the rated clerk may not handle one, the editor (business
+# permission, same office) may; supervisors export.
+
+
+def _fb_finished(world: World) -> Any:
+    """A 即办 case of the citizen's own person, finished at the window (kept as world.case)."""
+    from quanban.cases import services as cases
+
+    version = _case_item(world, case_kind="1", legal_limit_days=0, promised_limit_days=0)
+    case = cases.case_receive(
+        user=world.users[CLERK],
+        item_version=version,
+        applicant=_citizen_person(world),
+        channel="8",
+        answers={},
+        window=world.city.window,
+    )
+    case = cases.case_finish_on_the_spot(
+        user=world.users[CLERK], case=case, received_material_ids=[version.materials.get().pk]
+    )
+    return _keep(world, case=case)
+
+
+def _fb_sms_token(world: World) -> str:
+    from quanban.feedback import services as feedback
+    from quanban.notify.models import OutboxMessage
+
+    feedback.rating_invite(case=_fb_finished(world))
+    message = OutboxMessage.objects.filter(event="rating_invite").order_by("-created_at").first()
+    assert message is not None
+    return message.body.split("/rate/")[1].split("/")[0]
+
+
+def _fb_pad_token(world: World) -> str:
+    from quanban.feedback import services as feedback
+
+    _invite, token = feedback.rating_pad_open(user=world.users[CLERK], window=world.city.window)
+    return token
+
+
+def _fb_followup(world: World, *, rectified: bool = False) -> Any:
+    """An open follow-up of the citizen's bad rating (kept as world.followup); rectified by a
+    head of the office when asked."""
+    from quanban.feedback import services as feedback
+    from quanban.feedback.models import FollowUp
+
+    rating = feedback.rating_submit_for_case(
+        user=world.users[CITIZEN], case=_fb_finished(world), level=1, text="矩阵差评"
+    )
+    followup = FollowUp.objects.get(rating=rating)
+    if rectified:
+        head = vars(world).get("fb_head") or _keep(
+            world, fb_head=factories.make_staff(world.city, Role.OFFICE_HEAD)
+        )
+        followup = feedback.followup_rectify(user=head, followup=followup, rectification="已整改")
+    return _keep(world, followup=followup)
+
+
+def _fb_followup_state(world: World) -> Any:
+    from quanban.feedback.models import FollowUp
+
+    followup = FollowUp.objects.filter(pk=vars(world)["followup"].pk)
+    return followup.values_list("state", "verdict", "version").get()
+
+
+def _fb_count(model: str) -> Callable[[World], int]:
+    def count(world: World) -> int:
+        from django.apps import apps
+
+        return apps.get_model("feedback", model).objects.count()
+
+    return count
+
+
+def _fb_hall_complaint(world: World) -> dict[str, Any]:
+    return {
+        "target": "hall",
+        "target_id": world.city.hall.pk,
+        "category": "environment",
+        "text": "矩阵找茬",
+        "anonymous": True,
+    }
+
+
+_FB_STAFF_READ = {c: 200 for c in STAFF}
+API.update(
+    {
+        "POST /api/v1/my/cases/{case_id}/rating": Row(
+            "POST",
+            lambda w: f"/api/v1/my/cases/{_fb_finished(w).pk}/rating",
+            api_only({CITIZEN: 201}),
+            body=lambda w: {"level": 4, "efficiency": 5},
+            state=_fb_count("Rating"),
+        ),
+        "POST /api/v1/feedback/pad": Row(
+            "POST",
+            "/api/v1/feedback/pad",
+            api_only({CLERK: 201}),
+            body=lambda w: {"window_id": w.city.window.pk},
+            state=_fb_count("RatingInvite"),
+        ),
+        "POST /api/v1/feedback/pad/rating": Row(
+            "POST",
+            "/api/v1/feedback/pad/rating",
+            api_only({CLERK: 201}),
+            body=lambda w: {"token": _fb_pad_token(w), "level": 5, "attitude": 5},
+            state=_fb_count("Rating"),
+        ),
+        "POST /api/v1/feedback/rate": Row(
+            "POST",
+            "/api/v1/feedback/rate",
+            everyone(201),
+            body=lambda w: {"token": _fb_sms_token(w), "level": 5},
+            state=_fb_count("Rating"),
+        ),
+        "GET /api/v1/feedback/results/{scope}/{subject_id}": Row(
+            "GET",
+            lambda w: f"/api/v1/feedback/results/department/{w.city.department.pk}",
+            everyone(200),
+        ),
+        "POST /api/v1/feedback/complaints": Row(
+            "POST",
+            "/api/v1/feedback/complaints",
+            {**everyone(403), ANON: 201, CITIZEN: 201},
+            body=_fb_hall_complaint,
+            state=_fb_count("Complaint"),
+        ),
+        "GET /api/v1/my/feedback": Row("GET", "/api/v1/my/feedback", api_only({CITIZEN: 200})),
+        "POST /api/v1/my/feedback/followups/{followup_id}/verdict": Row(
+            "POST",
+            lambda w: f"/api/v1/my/feedback/followups/{_fb_followup(w, rectified=True).pk}/verdict",
+            api_only({CITIZEN: 200}),
+            body=lambda w: {"verdict": "satisfied"},
+            state=_fb_followup_state,
+        ),
+        "GET /api/v1/feedback/followups": Row(
+            "GET", "/api/v1/feedback/followups", api_only(_FB_STAFF_READ)
+        ),
+        "POST /api/v1/feedback/followups/{followup_id}/contact": Row(
+            "POST",
+            lambda w: f"/api/v1/feedback/followups/{_fb_followup(w).pk}/contact",
+            api_only({EDITOR: 200}),
+            body=lambda w: {"note": "已回访", "version": 1},
+            state=_fb_followup_state,
+        ),
+        "POST /api/v1/feedback/followups/{followup_id}/rectify": Row(
+            "POST",
+            lambda w: f"/api/v1/feedback/followups/{_fb_followup(w).pk}/rectify",
+            api_only({EDITOR: 200}),
+            body=lambda w: {"rectification": "已整改"},
+            state=_fb_followup_state,
+        ),
+    }
+)
+FB = "workbench/feedback/"
+PAGES.update(
+    {
+        "my/cases/<int:case_id>/rate/": Row(
+            "POST",
+            lambda w: f"/my/cases/{_fb_finished(w).pk}/rate/",
+            _portal(302),
+            body=lambda w: {"level": "4"},
+            state=_fb_count("Rating"),
+            form=True,
+        ),
+        "my/feedback/": Row("GET", "/my/feedback/", _portal(200)),
+        "my/feedback/followups/<int:followup_id>/verdict/": Row(
+            "POST",
+            lambda w: f"/my/feedback/followups/{_fb_followup(w, rectified=True).pk}/verdict/",
+            _portal(302),
+            body=lambda w: {"verdict": "basic"},
+            state=_fb_followup_state,
+            form=True,
+        ),
+        "rate/<str:token>/": Row(
+            "POST",
+            lambda w: f"/rate/{_fb_sms_token(w)}/",
+            everyone(200),
+            body=lambda w: {"level": "5"},
+            state=_fb_count("Rating"),
+            form=True,
+        ),
+        "complaints/new/": Row(
+            "POST",
+            "/complaints/new/",
+            {**everyone(403), ANON: 200, CITIZEN: 200},
+            body=lambda w: {**_fb_hall_complaint(w), "anonymous": "on"},
+            state=_fb_count("Complaint"),
+            form=True,
+        ),
+        "feedback/": Row("GET", "/feedback/", everyone(200)),
+        "feedback/<str:scope>/<int:subject_id>/": Row(
+            "GET", lambda w: f"/feedback/department/{w.city.department.pk}/", everyone(200)
+        ),
+        FB + "pad/": Row(
+            "POST",
+            "/workbench/feedback/pad/",
+            staff_write((CLERK,)),
+            body=lambda w: {"window": w.city.window.pk, "channel": "pad"},
+            state=_fb_count("RatingInvite"),
+            form=True,
+        ),
+        FB + "pad/<str:token>/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/pad/{_fb_pad_token(w)}/",
+            page_only((CLERK,)),
+            body=lambda w: {"level": "5"},
+            state=_fb_count("Rating"),
+            form=True,
+        ),
+        FB + "followups/": Row("GET", "/workbench/feedback/followups/", page_only(STAFF)),
+        FB + "followups/<int:followup_id>/": Row(
+            "GET",
+            lambda w: f"/workbench/feedback/followups/{_fb_followup(w).pk}/",
+            # The security administrator belongs to no office: not found.
+            {**page_only(STAFF), SECADMIN: 404},
+        ),
+        FB + "followups/<int:followup_id>/contact/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/followups/{_fb_followup(w).pk}/contact/",
+            staff_write((EDITOR,)),
+            body=lambda w: {"version": vars(w)["followup"].version, "note": "已回访"},
+            state=_fb_followup_state,
+            form=True,
+        ),
+        FB + "followups/<int:followup_id>/rectify/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/followups/{_fb_followup(w).pk}/rectify/",
+            staff_write((EDITOR,)),
+            body=lambda w: {"version": vars(w)["followup"].version, "rectification": "已整改"},
+            state=_fb_followup_state,
+            form=True,
+        ),
+        FB + "export.csv": Row(
+            "GET", "/workbench/feedback/export.csv?month=2026-06", page_only((SUPERVISOR,))
+        ),
+    }
+)
+
+
 def existing_urls() -> tuple[set[str], set[str]]:
     """(API operations as "METHOD /path", other routes) that the project serves today."""
     import json

@@ -204,6 +204,10 @@ def test_the_pad_opens_on_a_window_only(world):
         services.rating_pad_open(user=world["clerk"], window=world["city"].hall)
     with pytest.raises(PermissionDenied):
         services.rating_pad_open(user=world["supervisor"], window=world["city"].window)
+    # Business permission is not enough: the window's clerks open its pad.
+    with pytest.raises(PermissionDenied) as error:
+        services.rating_pad_open(user=world["member"], window=world["city"].window)
+    assert error.value.code == "rating_pad_window_not_yours"
     assert RatingInvite.objects.count() == 0
 
 
@@ -211,6 +215,7 @@ def test_invite_needs_a_phone_and_a_finished_case(world):
     from quanban.accounts import services as accounts
     from tests import factories
 
+    # No number on record and no account.
     person = accounts.person_register(name="王五", id_number=factories.valid_id_number(seq="552"))
     case = finished_case(world, person=person)
     assert services.rating_invite(case=case) is None

@@ -75,11 +75,23 @@ def _link(path: str) -> str:
 
 
 def _applicant_phone(case: Case) -> str:
+    """The applicant's number on record, else their account's, else the submitting account's."""
     applicant = case.person or case.entity
     phone = getattr(applicant, "phone", "") or ""
+    account = getattr(applicant, "user", None)
+    if not phone and account is not None:
+        phone = account.phone
     if not phone and case.submitted_by_id is not None:
         phone = case.submitted_by.phone if case.submitted_by else ""
     return phone
+
+
+def _serves_window(user: User, window: OrgUnit) -> bool:
+    """Does the user hold the window clerk's role on the window or a unit above it?"""
+    scopes = RoleAssignment.objects.filter(user=user, role=Role.WINDOW_CLERK).values_list(
+        "org_unit__path", flat=True
+    )
+    return any(window.path.startswith(scope) for scope in scopes)
 
 
 def rating_invite(*, case: Case) -> RatingInvite | None:
@@ -141,6 +153,10 @@ def rating_pad_open(
         )
     if window.kind != OrgUnit.Kind.WINDOW:
         raise ValidationFailed(_("请选择窗口。"), code="window_invalid", field="window")
+    if not _serves_window(user, window):
+        raise PermissionDenied(
+            _("只有该窗口的窗口人员可以开启评价器。"), code="rating_pad_window_not_yours"
+        )
     now = clock.now()
     clear, hashed = _new_token()
     with transaction.atomic(), audit_batch():

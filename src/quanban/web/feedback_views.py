@@ -259,6 +259,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
                 evidence=data.get("evidence"),
             )
         except PermissionDenied as error:
+            if error.code == "complaint_citizen_only":
+                return forbidden(request, str(error))
             form.add_error(None, str(error))
         except NotFound as error:
             form.add_error(None, str(error))
