@@ -236,3 +236,53 @@ def test_a_batch_that_fails_writes_nothing(db):
     # The next record outside a batch chains at once, after the real head.
     audit_record(action="test.after")
     assert chain_verify() == (before[0] + 1, None)
+
+
+def test_the_next_transaction_appends_after_the_head_it_knows_in_one_statement(db):
+    """A connection remembers the head it wrote: its next transaction moves the head from there
+    with one conditional statement (PostgreSQL: the head's UPDATE and the records' INSERT
+    together), without locking and reading the head first."""
+    from django.test.utils import CaptureQueriesContext
+
+    from quanban.core.audit import audit_batch
+
+    with transaction.atomic(), audit_batch():
+        audit_record(action="test.known.first")
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), audit_batch():
+        audit_record(action="test.known.second")
+        audit_record(action="test.known.third")
+    writes = [q["sql"] for q in queries.captured_queries if "audit" in q["sql"]]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)
+    assert all("FOR UPDATE" not in sql for sql in writes)
+    records = list(AuditRecord.objects.order_by("seq").values_list("action", "seq"))
+    assert [a for a, _seq in records[-3:]] == [
+        "test.known.first",
+        "test.known.second",
+        "test.known.third",
+    ]
+    assert AuditChainHead.objects.get().seq == records[-1][1]
+    assert chain_verify() == (len(records), None)
+
+
+def test_a_head_moved_by_someone_else_is_read_afresh_under_the_lock(db):
+    """If the head the connection remembers is no longer the head (another writer appended, or
+    its transaction was rolled back), the conditional move changes nothing and the append locks
+    the head, reads it and links after the real one."""
+    from quanban.core import audit
+
+    first = audit_record(action="test.stale.first")
+    # Another writer's append, as if on another connection: the head moves behind our back.
+    other = AuditRecord(
+        at=first.at, action="test.stale.other", changes={}, result=AuditRecord.Result.OK
+    )
+    audit._link_all([other], seq=first.seq, prev_hash=first.hash)
+    other.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=1).update(seq=other.seq, hash=other.hash)
+    assert getattr(connection, audit._KNOWN_HEAD) == (first.seq, first.hash)
+    second = audit_record(action="test.stale.second")
+    assert (second.seq, second.prev_hash) == (other.seq + 1, other.hash)
+    # A remembered head that never was (a rolled-back transaction's) is refused the same way.
+    setattr(connection, audit._KNOWN_HEAD, (second.seq + 5, "f" * 64))
+    third = audit_record(action="test.stale.third")
+    assert (third.seq, third.prev_hash) == (second.seq + 1, second.hash)
+    assert chain_verify() == (AuditRecord.objects.count(), None)

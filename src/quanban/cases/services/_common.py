@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,18 +71,29 @@ ONLINE_CHANNELS = frozenset({Channel.PC, Channel.MOBILE, Channel.ONLINE_ONE_WIND
 CLOCK_FIELDS = ("legal_due", "promised_due", "warn_on", "card_level")
 
 
-def lock(case: Case, *, expected_version: int | None = None) -> Case:
+# What every service reads with the locked case: its item version, and the applicant (whom most
+# services text). Acceptance adds what routing reads (the item, the window).
+LOCK_RELATED = ("item_version", "person", "entity")
+# The lock's annotation: whether the case has ever been suspended (most never are), so that
+# opening a step needs no query for the suspensions its tasks' due dates would skip.
+_SUSPENDED = "qb_ever_suspended"
+
+
+def lock(
+    case: Case, *, expected_version: int | None = None, related: Iterable[str] = LOCK_RELATED
+) -> Case:
     """The case row, locked and re-read: the state seen is the state written against.
 
     With ``expected_version`` (what the caller last saw), a case changed since is a stale edit.
     """
-    # Lock the case row only (``of``): the item version it joins is read, not locked, or every
-    # case of an item would wait for every other.
+    # Lock the case row only (``of``): the rows it joins are read, not locked, or every case of
+    # an item would wait for every other. (Joining every unit it names saved statements but cost
+    # more than it saved: a wide join plans and transfers slowly; the applicant, which most
+    # services read for the text they queue, costs less joined than loaded.)
     locked = (
         Case.objects.select_for_update(of=("self",))
-        # The item version only: every service reads it. (Joining the applicant, window and
-        # units too saved statements but cost more: a wide join plans and transfers slowly.)
-        .select_related("item_version")
+        .select_related(*related)
+        .annotate(**{_SUSPENDED: Exists(CaseSuspension.objects.filter(case=OuterRef("pk")))})
         .get(pk=case.pk)
     )
     if expected_version is not None and locked.version != expected_version:
@@ -91,6 +103,11 @@ def lock(case: Case, *, expected_version: int | None = None) -> Case:
             extra={"current_version": locked.version},
         )
     return locked
+
+
+def suspension_added(case: Case) -> None:
+    """The case got a suspension in this transaction: its clock must read them from now on."""
+    setattr(case, _SUSPENDED, True)
 
 
 def require_transition(case: Case, action: str) -> str:
@@ -156,7 +173,7 @@ NO_CLOCK_EVENTS = "_quanban_no_clock_events"
 
 
 def suspensions_of(case: Case) -> list[case_clock.Suspension]:
-    if getattr(case, NO_CLOCK_EVENTS, False):
+    if getattr(case, NO_CLOCK_EVENTS, False) or not getattr(case, _SUSPENDED, True):
         return []
     return [
         case_clock.Suspension(start=s.started_on, end=s.ended_on, reason=s.reason)

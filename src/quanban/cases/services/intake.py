@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
@@ -23,6 +23,7 @@ from quanban.cases.notifications import applicant_notify
 from quanban.cases.services import runtime
 from quanban.cases.services._common import (
     CLOCK_FIELDS,
+    LOCK_RELATED,
     NO_CLOCK_EVENTS,
     ONLINE_CHANNELS,
     REQUIRED_NECESSITIES,
@@ -48,15 +49,28 @@ MAX_FORM_FIELDS = 100
 # --- Materials --------------------------------------------------------------------------------
 
 
-def _missing(case: Case) -> list[dict[str, Any]]:
-    """Every material the case still owes before it can be accepted, in material order."""
-    rows = (
-        CaseMaterial.objects.filter(
-            case=case, received=False, material__necessity__in=REQUIRED_NECESSITIES
-        )
-        .filter(deferred_until__isnull=True)
-        .select_related("material")
-        .order_by("material__seq")
+def _materials(case: Case) -> list[CaseMaterial]:
+    """The case's materials with what the catalogue says of each, in material order (read once
+    by a service and passed on, instead of a query for each question asked of them)."""
+    return list(
+        CaseMaterial.objects.filter(case=case).select_related("material").order_by("material__seq")
+    )
+
+
+def _missing(case: Case, rows: Iterable[CaseMaterial] | None = None) -> list[dict[str, Any]]:
+    """Every material the case still owes before it can be accepted, in material order.
+
+    ``rows``: the case's materials as :func:`_materials` reads them, if the caller has them.
+    """
+    owed = sorted(
+        (
+            row
+            for row in (_materials(case) if rows is None else rows)
+            if not row.received
+            and row.deferred_until is None
+            and row.material.necessity in REQUIRED_NECESSITIES
+        ),
+        key=lambda row: row.material.seq,
     )
     return [
         {
@@ -68,7 +82,7 @@ def _missing(case: Case) -> list[dict[str, Any]]:
             "original_count": row.material.original_count,
             "copy_count": row.material.copy_count,
         }
-        for row in rows
+        for row in owed
     ]
 
 
@@ -152,16 +166,19 @@ def case_number_next(*, day: dt.date | None = None) -> str:
     its number back.
     """
     day = day or clock.today()
-    # No savepoint: the number belongs to the accepting transaction (and goes back with it).
-    with transaction.atomic(savepoint=False):
-        # Create the day's row without racing another first acceptance of the day, then lock it.
-        CaseNumberCounter.objects.bulk_create(
-            [CaseNumberCounter(day=day, last=0)], ignore_conflicts=True
+    # One statement: create the day's row or add one to it, and read the number back. The upsert
+    # takes the row lock (held to the commit), so concurrent acceptances take consecutive numbers
+    # one after another; a rolled-back acceptance gives its number back. (The ORM needs three
+    # statements for this: an insert ignoring conflicts, a locking read and an update.)
+    table = CaseNumberCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1)"
+            f" ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [connection.ops.adapt_datefield_value(day)],
         )
-        counter = CaseNumberCounter.objects.select_for_update().get(day=day)
-        counter.last += 1
-        counter.save(update_fields=["last"])
-    return f"{settings.CITY_DIVISION_CODE}-{day:%Y%m%d}-{counter.last:06d}"
+        (last,) = cursor.fetchone()
+    return f"{settings.CITY_DIVISION_CODE}-{day:%Y%m%d}-{last:06d}"
 
 
 # --- Intake -----------------------------------------------------------------------------------
@@ -199,7 +216,9 @@ def _create(
     first_responder: User | None,
     submitted_by: User | None,
     window: OrgUnit | None,
-) -> Case:
+    received_material_ids: Iterable[int] = (),
+) -> tuple[Case, list[CaseMaterial]]:
+    """The case and its materials (the applicant's own list), the ticked ones received now."""
     if channel not in Channel.values:
         raise ValidationFailed(
             _("未知的申报渠道：%(channel)s") % {"channel": channel},
@@ -220,6 +239,14 @@ def _create(
             code="version_not_published",
         )
     materials = material_list_for_answers(item_version, clean_answers)
+    ticked = set(received_material_ids)
+    foreign = sorted(ticked - {m.pk for m in materials})
+    if foreign:
+        raise ValidationFailed(
+            _("材料不在该申请人的材料清单中：%(ids)s") % {"ids": ", ".join(map(str, foreign))},
+            code="material_not_in_list",
+            field="received_material_ids",
+        )
     now = clock.now()
     case = Case.objects.create(
         item_version=item_version,
@@ -236,8 +263,20 @@ def _create(
         created_at=now,
         updated_at=now,
     )
-    CaseMaterial.objects.bulk_create(CaseMaterial(case=case, material=m) for m in materials)
-    return case
+    rows = [
+        CaseMaterial(case=case, material=m)
+        if m.pk not in ticked
+        else CaseMaterial(
+            case=case,
+            material=m,
+            received=True,
+            received_at=now,
+            source=CaseMaterial.Source.PAPER,
+        )
+        for m in materials
+    ]
+    CaseMaterial.objects.bulk_create(rows)
+    return case, rows
 
 
 def case_receive(
@@ -257,8 +296,9 @@ def case_receive(
     ones are marked received. The receiving clerk becomes the first responder (首问负责).
     """
     require_perm(user, Perm.BUSINESS_WRITE)
+    ticked = sorted(set(received_material_ids))
     with transaction.atomic(), audit_batch():
-        case = _create(
+        case, rows = _create(
             item_version=item_version,
             applicant=applicant,
             channel=channel,
@@ -267,13 +307,13 @@ def case_receive(
             first_responder=user,
             submitted_by=None,
             window=window,
+            received_material_ids=ticked,
         )
-        ticked = _tick(case, received_material_ids)
         audit(
             "receive",
             case,
             None,
-            materials=list(case.materials.values_list("material_id", flat=True)),
+            materials=[row.material_id for row in rows],
             received_materials=ticked,
         )
     return case
@@ -316,7 +356,7 @@ def case_submit_online(
             field="channel",
         )
     with transaction.atomic(), audit_batch():
-        case = _create(
+        case, rows = _create(
             item_version=item_version,
             applicant=applicant,
             channel=channel,
@@ -326,26 +366,26 @@ def case_submit_online(
             submitted_by=user,
             window=None,
         )
-        uploaded = _attach_files(case, files or {})
-        reused = _reuse(case, applicant, reuse or {})
+        uploaded = _attach_files(rows, files or {})
+        reused = _reuse(case, rows, applicant, reuse or {})
         audit(
             "submit",
             case,
             None,
-            materials=list(case.materials.values_list("material_id", flat=True)),
+            materials=[row.material_id for row in rows],
             uploaded=uploaded,
             reused=reused,
         )
         process = item_version.process or {}
-        if process.get("kind") == codes.ProcessKind.INSTANT_RULE and not _missing(case):
-            locked = lock(case)
-            _accept_locked(locked, user=None, commitment=False, ticked=[])
-            case = locked
+        if process.get("kind") == codes.ProcessKind.INSTANT_RULE and not _missing(case, rows):
+            # The case was inserted by this transaction: no one else can see it, let alone lock
+            # it, so it is accepted as it stands (its item version and applicant in hand).
+            _accept_locked(case, user=None, commitment=False, ticked=[], materials=rows)
     return case
 
 
-def _attach_files(case: Case, files: Mapping[int, UploadedFile]) -> list[int]:
-    rows = {row.material_id: row for row in CaseMaterial.objects.filter(case=case)}
+def _attach_files(case_rows: list[CaseMaterial], files: Mapping[int, UploadedFile]) -> list[int]:
+    rows = {row.material_id: row for row in case_rows}
     for material_id in files:
         if material_id not in rows:
             raise ValidationFailed(
@@ -365,12 +405,15 @@ def _attach_files(case: Case, files: Mapping[int, UploadedFile]) -> list[int]:
 
 
 def _reuse(
-    case: Case, applicant: NaturalPerson | LegalEntity, reuse: Mapping[int, int]
+    case: Case,
+    case_rows: list[CaseMaterial],
+    applicant: NaturalPerson | LegalEntity,
+    reuse: Mapping[int, int],
 ) -> list[int]:
     """Take materials from the applicant's earlier cases (不得重复提交), recording their source."""
     if not reuse:
         return []
-    rows = {row.material_id: row for row in CaseMaterial.objects.filter(case=case)}
+    rows = {row.material_id: row for row in case_rows}
     owner = (
         {"case__person": applicant}
         if isinstance(applicant, NaturalPerson)
@@ -422,7 +465,12 @@ def case_accept(
     """
     require_perm(user, Perm.BUSINESS_WRITE)
     with transaction.atomic(), audit_batch():
-        locked = lock(case, expected_version=expected_version)
+        # With what routing reads: the item (its department) and the window (the case's area).
+        locked = lock(
+            case,
+            expected_version=expected_version,
+            related=(*LOCK_RELATED, "item_version__item", "window"),
+        )
         require_transition(locked, "accept")
         ticked = _tick(locked, received_material_ids)
         _defer(locked, deferred or {}, today=clock.today())
@@ -431,15 +479,23 @@ def case_accept(
 
 
 def _accept_locked(
-    locked: Case, *, user: User | None, commitment: bool, ticked: list[int], notify: bool = True
+    locked: Case,
+    *,
+    user: User | None,
+    commitment: bool,
+    ticked: list[int],
+    notify: bool = True,
+    materials: list[CaseMaterial] | None = None,
 ) -> None:
     """Accept the locked case (its materials already ticked and deferred) and start its process.
 
     ``user`` is None when nobody accepts by hand (an online submission decided by the rules).
+    ``materials``: the case's materials as they stand, if the caller has them (read otherwise).
     """
     before = case_snapshot(locked)
     target = require_transition(locked, "accept")
-    missing = _missing(locked)
+    rows = _materials(locked) if materials is None else materials
+    missing = _missing(locked, rows)
     if missing:
         raise ValidationFailed(
             _("以下材料尚未收取，不能受理：%(names)s")
@@ -468,7 +524,8 @@ def _accept_locked(
     # back): a case is never accepted without its due dates.
     recompute_clock(locked, today=today)
     fields = ["number", "state", "accepted_at", "accepted_by", "first_responder", *CLOCK_FIELDS]
-    promised = list(_deferred_of(locked).values())
+    deferred = _deferred_of(rows)
+    promised = list(deferred.values())
     if promised:
         latest = max(promised)
         assert locked.promised_due is not None
@@ -492,7 +549,7 @@ def _accept_locked(
         locked,
         before,
         received_materials=ticked,
-        deferred={str(d): str(p) for d, p in _deferred_of(locked).items()},
+        deferred={str(d): str(p) for d, p in deferred.items()},
         commitment=commitment,
     )
     runtime.case_start(locked, user=user, commitment=commitment)
@@ -504,8 +561,7 @@ def _accept_locked(
         applicant_notify(locked, events.get(locked.state, "accepted"))
 
 
-def _deferred_of(case: Case) -> dict[int, dt.date]:
-    rows = CaseMaterial.objects.filter(case=case, deferred_until__isnull=False)
+def _deferred_of(rows: Iterable[CaseMaterial]) -> dict[int, dt.date]:
     return {row.material_id: row.deferred_until for row in rows if row.deferred_until is not None}
 
 

@@ -31,6 +31,7 @@ from quanban.cases.services._common import (
     card_for,
     case_snapshot,
     defer,
+    flush,
     lock,
     require_transition,
     save,
@@ -90,9 +91,24 @@ def user_has_role_in(user: User, roles: Collection[str], unit: OrgUnit) -> bool:
     """Whether the user holds one of ``roles`` in a scope that covers ``unit``."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return RoleAssignment.objects.filter(
-        user=user, role__in=list(roles), org_unit__path__in=_ancestor_paths(unit)
-    ).exists()
+    paths = set(_ancestor_paths(unit))
+    return any(role in roles and path in paths for role, path in _role_scopes(user))
+
+
+# The user's roles and the paths of their scopes, read once for the user object (as
+# accounts.selectors.user_perms keeps the permissions): a request checks several tasks, or one
+# task at several points, and a person holds a handful of roles.
+_ROLE_SCOPES = "_quanban_role_scopes"
+
+
+def _role_scopes(user: User) -> frozenset[tuple[str, str]]:
+    scopes = getattr(user, _ROLE_SCOPES, None)
+    if scopes is None:
+        scopes = frozenset(
+            RoleAssignment.objects.filter(user=user).values_list("role", "org_unit__path")
+        )
+        setattr(user, _ROLE_SCOPES, scopes)
+    return scopes
 
 
 def _ancestor_paths(unit: OrgUnit) -> list[str]:
@@ -117,10 +133,11 @@ def case_route(case: Case) -> tuple[OrgUnit, OrgUnit | None, RoutingRule | None,
     """
     item = case.item_version.item
     area_paths = _ancestor_paths(case.window) if case.window is not None else []
+    department_id = item.implementing_department_id
     rules = (
         RoutingRule.objects.filter(Q(item=item) | Q(item__isnull=True))
         .filter(Q(area__isnull=True) | Q(area__path__in=area_paths))
-        .filter(Q(item=item) | Q(department=item.implementing_department))
+        .filter(Q(item=item) | Q(department_id=department_id))
         .select_related("department", "office", "area")
     )
     best = max(
@@ -131,13 +148,17 @@ def case_route(case: Case) -> tuple[OrgUnit, OrgUnit | None, RoutingRule | None,
     if best is not None:
         note = best.note or _("分办规则 #%(id)d") % {"id": best.pk}
         return best.department, best.office, best, note
-    department = item.implementing_department
+    # The department's first office, and the department with it (one statement).
     office = (
-        OrgUnit.objects.filter(parent=department, kind=OrgUnit.Kind.OFFICE, is_active=True)
+        OrgUnit.objects.filter(parent_id=department_id, kind=OrgUnit.Kind.OFFICE, is_active=True)
+        .select_related("parent")
         .order_by("sort", "pk")
         .first()
     )
-    return department, office, None, _("默认：事项实施部门")
+    if office is not None:
+        assert office.parent is not None
+        return office.parent, office, None, _("默认：事项实施部门")
+    return item.implementing_department, None, None, _("默认：事项实施部门")
 
 
 # --- Starting and advancing -----------------------------------------------------------------
@@ -230,7 +251,7 @@ def _instant(case: Case, step: Mapping[str, Any], *, now: dt.datetime) -> bool:
         "elapsed_ms": round(outcome.elapsed_ms, 3),
         "decided_at": now.isoformat(),
     }
-    save(case, now=now, fields=("instant_outcome",), bump=False)
+    defer(case, fields=("instant_outcome",), bump=False)
     audit_record(action="case.instant", obj=case, changes=case.instant_outcome)
     if outcome.decision not in (Case.Decision.APPROVE, Case.Decision.REJECT):
         return False
@@ -281,14 +302,14 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
     """Open a step's tasks: one for the lead office, or one per co-review department."""
     kind = step["kind"]
     role = step.get("role") or Role.REVIEWER
-    targets: list[tuple[OrgUnit, OrgUnit | None]]
+    # (department id, office id) of each task: ids only, nothing loaded that is not needed.
+    targets: list[tuple[int, int | None]]
     if kind == "co_review":
-        by_code = {
-            unit.uscc: unit
-            for unit in OrgUnit.objects.filter(
+        by_code = dict(
+            OrgUnit.objects.filter(
                 kind=OrgUnit.Kind.DEPARTMENT, uscc__in=step["departments"]
-            )
-        }
+            ).values_list("uscc", "pk")
+        )
         unknown = [code for code in step["departments"] if code not in by_code]
         if unknown:
             raise Conflict(
@@ -297,12 +318,17 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
             )
         targets = [(by_code[code], None) for code in step["departments"]]
     elif kind == "issue" and case.window_id is not None:
-        window = case.window
-        assert window is not None and window.parent is not None
-        targets = [(window.parent, None)]  # the hall whose window received the person
+        # The hall whose window received the person.
+        if Case.window.is_cached(case):
+            assert case.window is not None
+            hall = case.window.parent_id
+        else:
+            hall = OrgUnit.objects.filter(pk=case.window_id).values_list("parent_id", flat=True)[0]
+        assert hall is not None
+        targets = [(hall, None)]
     else:
-        assert case.lead_department is not None
-        targets = [(case.lead_department, case.lead_office)]
+        assert case.lead_department_id is not None
+        targets = [(case.lead_department_id, case.lead_office_id)]
     limit = _step_limit(case, step)
     tasks = [
         Task(
@@ -310,8 +336,8 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
             step=step["id"],
             kind=kind,
             name=step.get("name") or definitions.STEP_KINDS[kind],
-            department=department,
-            office=office,
+            department_id=department,
+            office_id=office,
             role=role,
             opened_at=now,
             opened_on=today,
@@ -325,7 +351,7 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
     Task.objects.bulk_create(tasks)
     if step["id"] != COMMITMENT_STEP:
         case.current_step = step["id"]
-        save(case, now=now, fields=("current_step",), bump=False)
+        defer(case, fields=("current_step",), bump=False)  # written with the service's UPDATE
     audit_record(
         action="case.step_open",
         obj=case,
@@ -335,14 +361,14 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
 
 
 def _open_commitment_inspection(case: Case, *, now: dt.datetime, today: dt.date) -> Task:
-    assert case.lead_department is not None
+    assert case.lead_department_id is not None
     task = Task(
         case=case,
         step=COMMITMENT_STEP,
         kind=COMMITMENT_STEP,
         name=str(_("承诺核查")),
-        department=case.lead_department,
-        office=case.lead_office,
+        department_id=case.lead_department_id,
+        office_id=case.lead_office_id,
         role=Role.REVIEWER,
         opened_at=now,
         opened_on=today,
@@ -377,14 +403,26 @@ def _person_name(user: User | None) -> str:
     return "" if user is None else user.display_name or user.get_username()
 
 
-def _lock_task(task: Task, *, expected_version: int | None) -> tuple[Case, Task]:
-    """Lock the task's case, then the task; refuse a stale version of the task."""
+def _lock_task(task: Task, *, expected_version: int | None) -> tuple[Case, Task, list[Task]]:
+    """Lock the task's case, then the task with the case's other open tasks (the join asks
+    whether they are done) and its done reviews (一审一核 asks who did them), in one statement;
+    refuse a stale version of the task.
+
+    Returns the case, the task and those other tasks of the case.
+    """
     case = lock(Case(pk=task.case_id))
-    locked = (
+    rows = list(
         Task.objects.select_for_update(of=("self",))
         .select_related("department", "office")
-        .get(pk=task.pk)
+        .filter(case_id=case.pk)
+        .filter(Q(pk=task.pk) | Q(state=Task.State.OPEN) | Q(kind="review", state=Task.State.DONE))
+        .order_by("pk")
     )
+    locked = next((row for row in rows if row.pk == task.pk), None)
+    if locked is None:
+        raise Task.DoesNotExist("Task matching query does not exist.")
+    locked.case = case
+    others = [row for row in rows if row.pk != task.pk]
     if expected_version is not None and locked.version != expected_version:
         raise StaleEdit(
             _("任务已被他人处理（您看到的是第 %(seen)d 版，现为第 %(now)d 版），请刷新后重试。")
@@ -397,7 +435,7 @@ def _lock_task(task: Task, *, expected_version: int | None) -> tuple[Case, Task]
             code="task_state",
             extra={"state": locked.state},
         )
-    return case, locked
+    return case, locked, others
 
 
 def _task_audit(action: str, task: Task, before: Mapping[str, Any] | None, **changes: Any) -> None:
@@ -414,7 +452,7 @@ def task_claim(*, user: User, task: Task, expected_version: int | None = None) -
     """签收: take an open task from the office's or department's inbox; one person at a time."""
     require_perm(user, Perm.BUSINESS_WRITE)
     with transaction.atomic(), audit_batch():
-        _case, locked = _lock_task(task, expected_version=expected_version)
+        _case, locked, _others = _lock_task(task, expected_version=expected_version)
         if not task_may_work(user, locked):
             raise PermissionDenied(_("您不能办理该任务。"), code="task_not_yours")
         if locked.assignee_id is not None and locked.assignee_id != user.pk:
@@ -437,7 +475,7 @@ def task_release(*, user: User, task: Task, expected_version: int | None = None)
     """退回待办: give a claimed task back to its inbox (the assignee, or a head over them)."""
     require_perm(user, Perm.BUSINESS_WRITE)
     with transaction.atomic():
-        _case, locked = _lock_task(task, expected_version=expected_version)
+        _case, locked, _others = _lock_task(task, expected_version=expected_version)
         heads = frozenset({Role.OFFICE_HEAD, Role.DEPARTMENT_HEAD})
         if locked.assignee_id is None:
             raise Conflict(_("任务尚未签收。"), code="task_not_claimed")
@@ -514,7 +552,7 @@ def task_complete(
     require_perm(user, Perm.BUSINESS_WRITE)
     opinion = opinion.strip()
     with transaction.atomic(), audit_batch():
-        case, locked = _lock_task(task, expected_version=expected_version)
+        case, locked, others = _lock_task(task, expected_version=expected_version)
         if not task_may_work(user, locked):
             raise PermissionDenied(_("您不能办理该任务。"), code="task_not_yours")
         if locked.assignee_id is not None and locked.assignee_id != user.pk:
@@ -532,7 +570,7 @@ def task_complete(
         if locked.kind in ("inspection", COMMITMENT_STEP) and not opinion:
             raise ValidationFailed(_("请写明核查情况。"), code="opinion_required", field="opinion")
         if locked.kind == "approve":
-            _check_separation(user, case)
+            _check_separation(user, others)
         now = clock.now()
         today = clock.today()
         before = snapshot(locked, _TASK_AUDIT_FIELDS)
@@ -552,23 +590,44 @@ def task_complete(
         locked.opinion = opinion
         locked.data = record
         locked.version += 1
-        locked.save()
+        locked.save(update_fields=_TASK_COMPLETE_FIELDS)
         _task_audit("complete", locked, before, outcome=outcome, opinion=opinion)
-        still_open = Task.objects.filter(case=case, step=locked.step, state=Task.State.OPEN)
-        if locked.step != COMMITMENT_STEP and not still_open.exists():
+        # The join: the step is done when no other task of it is open (read with the lock; a
+        # revocation above cancels tasks of other steps only).
+        still_open = any(
+            other.step == locked.step and other.state == Task.State.OPEN for other in others
+        )
+        if locked.step != COMMITMENT_STEP and not still_open:
             if locked.kind == "approve" and case.state == State.DECIDED:
                 issue = definitions.first_step_of_kind(case.process, "issue")
                 assert issue is not None
                 _open(case, issue, now=now, today=today)
             elif locked.kind not in ("approve", "issue"):
                 _advance(case, after=locked.step, now=now, today=today)
+        flush(case, now=now)  # the case's changes, if any, in one UPDATE
     return locked
 
 
-def _check_separation(user: User, case: Case) -> None:
-    reviewed = Task.objects.filter(
-        case=case, kind="review", state=Task.State.DONE, completed_by=user
-    ).exists()
+_TASK_COMPLETE_FIELDS = (
+    "state",
+    "assignee",
+    "claimed_at",
+    "completed_at",
+    "completed_by",
+    "outcome",
+    "opinion",
+    "data",
+    "version",
+)
+
+
+def _check_separation(user: User, tasks: Iterable[Task]) -> None:
+    """一审一核: refuse the approval to whoever did a review of the case (``tasks``: its done
+    reviews, as :func:`_lock_task` reads them)."""
+    reviewed = any(
+        t.kind == "review" and t.state == Task.State.DONE and t.completed_by_id == user.pk
+        for t in tasks
+    )
     if reviewed:
         raise PermissionDenied(
             _("审查与审批须由不同人员办理（一审一核）：您已审查过本件。"),
@@ -636,9 +695,9 @@ def _decide(
     case.decision_legal_basis = basis
     case.decided_at = now
     case.decided_by = by
-    save(
+    # Written with the service's one UPDATE of the case (flush).
+    defer(
         case,
-        now=now,
         fields=(
             "state",
             "decision",
@@ -683,7 +742,9 @@ def _issue(
         raise ValidationFailed(
             _("邮寄送达须填写邮件号。"), code="tracking_number_required", field="tracking_number"
         )
-    if case.decision != Case.Decision.REJECT:
+    # Materials are deferred (容缺) only at acceptance, which then sets the case's deferral date:
+    # without one, nothing can be owed.
+    if case.decision != Case.Decision.REJECT and case.deferral_due is not None:
         owed = owed_materials(case)
         if owed:
             raise Conflict(
@@ -704,9 +765,9 @@ def _issue(
     # result is delivered when the post says so (case_deliver).
     if delivery != Case.Delivery.POST:
         case.delivered_at = now
-    save(
+    # Written with the service's one UPDATE of the case (flush).
+    defer(
         case,
-        now=now,
         fields=(
             "state",
             "delivery",
@@ -984,7 +1045,7 @@ def case_finish_on_the_spot(
             )
         ticked = _tick(locked, received_material_ids)
         locked.on_the_spot = True
-        locked.save(update_fields=["on_the_spot"])
+        defer(locked, fields=("on_the_spot",), bump=False)  # written with the acceptance
         _accept_locked(locked, user=user, commitment=False, ticked=ticked, notify=False)
         now = clock.now()
         _decide_from_task(
@@ -998,6 +1059,7 @@ def case_finish_on_the_spot(
             notify=False,
         )
         _issue(locked, by=user, delivery=Case.Delivery.WINDOW, tracking="", now=now, notify=False)
+        flush(locked, now=now)
         applicant_notify(locked, "issued")
     return locked
 

@@ -24,6 +24,7 @@ from quanban.cases.services._common import (
     open_suspension,
     recompute_clock,
     save,
+    suspension_added,
 )
 from quanban.core import clock
 from quanban.core.audit import audit_batch
@@ -77,6 +78,7 @@ def case_suspend(
             started_by=user,
             created_at=now,
         )
+        suspension_added(locked)
         save(locked, now=now, fields=())
         audit(
             "suspend",
