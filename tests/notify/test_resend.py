@@ -129,3 +129,12 @@ def test_the_failed_page_masks_recipients_and_resends(failed, sysadmin):
     failed.refresh_from_db()
     assert failed.state == "pending"
     assert AuditRecord.objects.get(action="outbox.resend").actor_name == "sysadmin"
+
+
+def test_an_applicants_user_name_is_their_number_and_is_masked_too(frozen):
+    from quanban.notify.services import recipient_masked
+
+    message = outbox_enqueue(channel="in_app", recipient="13812345678", body="x")
+    assert recipient_masked(message) == "138****5678"
+    staff_message = outbox_enqueue(channel="in_app", recipient="reviewer1", body="x")
+    assert recipient_masked(staff_message) == "reviewer1"

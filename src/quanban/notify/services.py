@@ -33,7 +33,14 @@ from quanban.core.audit import audit_record
 from quanban.core.errors import Conflict, NotFound, ValidationFailed
 from quanban.core.masking import mask_phone
 from quanban.notify import events
-from quanban.notify.adapters import EmailError, SmsError, email_send, mask_email, sms_adapter
+from quanban.notify.adapters import (
+    MOBILE_RE,
+    EmailError,
+    SmsError,
+    email_send,
+    mask_email,
+    sms_adapter,
+)
 from quanban.notify.models import NotificationOnce, NotificationPreference, OutboxMessage
 
 logger = logging.getLogger("quanban.notify")
@@ -246,7 +253,10 @@ def recipient_masked(message: OutboxMessage) -> str:
         return mask_phone(message.recipient)
     if message.channel == OutboxMessage.Channel.EMAIL:
         return mask_email(message.recipient)
-    return message.recipient  # a user name
+    # A user name; an applicant's is their phone number.
+    if MOBILE_RE.match(message.recipient):
+        return mask_phone(message.recipient)
+    return message.recipient
 
 
 # --- Telling people about events: the entry point -----------------------------------------------
