@@ -193,6 +193,7 @@ class TestDemoCity:
             "  · 工作人员：27 个账号，27 项角色授权，每人一个动态口令设备",
             "  · 申请人：8 位自然人（均有登录账号），5 家企业",
             "  · 办件：3 条分办规则，6 件演示办件（在办、待受理、已办结、不予受理）",
+            "  · 电子证照：43 种证照类型，17 个部门电子印章密钥，1 张演示证照",
         ]
         assert "http://127.0.0.1:8000/" in loaded.output
         for row in demo.demo_logins():
@@ -369,15 +370,19 @@ class TestDemoCity:
             "catalogue.import_summary": 1,
             "rules.rule_set_create": 3,
             # The demo cases, done by the staff and the citizen named in quanban.cases.demo.
-            "case.receive": 5,
+            "case.receive": 6,
             "case.submit": 1,
-            "case.accept": 4,
-            "case.route": 4,
+            "case.accept": 5,
+            "case.route": 5,
             "case.step_open": 4,
-            "case.decide": 1,
-            "case.issue": 1,
+            "case.decide": 2,
+            "case.issue": 2,
             "case.refuse": 1,
             "task.complete": 2,
+            # The licence library (quanban.licences.demo): one 即办 case issues a licence.
+            "licence_type.create": 43,
+            "seal_key.create": 17,
+            "licence.issue": 1,
         }
         grants = AuditRecord.objects.filter(action="role.grant")
         assert set(grants.values_list("actor_name", "channel")) == {("secadmin", "cli")}

@@ -477,6 +477,16 @@ def demo_load(*, progress: Callable[[str], None] | None = None) -> DemoSummary:
             )
             % counts
         )
+        from quanban.licences.demo import demo_licences_load
+
+        counts.update(demo_licences_load())
+        report(
+            _(
+                "电子证照：%(licence_types)d 种证照类型，%(seal_keys)d 个部门电子印章密钥，"
+                "%(licences)d 张演示证照"
+            )
+            % counts
+        )
     return DemoSummary(
         loaded=True, message=_("演示城市%(city)s已加载。") % {"city": CITY_NAME}, counts=counts
     )

@@ -109,13 +109,19 @@ def licence_type_create(
     return licence_type
 
 
-def licence_type_for(version_value: str) -> LicenceType | None:
-    """The active type an item version's ``result_licence_type`` names (its code or its name)."""
+def licence_type_for(version_value: str, *, holder_kind: str | None = None) -> LicenceType | None:
+    """The active type an item version's ``result_licence_type`` names (its code or its name);
+    of two types of one name (营业执照 of a company and of a 个体工商户), the holder's kind."""
     value = version_value.strip()
     if not value:
         return None
     types = LicenceType.objects.select_related("defining_department").filter(is_active=True)
-    return types.filter(code=value).first() or types.filter(name=value).order_by("code").first()
+    by_code = types.filter(code=value).first()
+    if by_code is not None:
+        return by_code
+    named = list(types.filter(name=value).order_by("code"))
+    matching = [t for t in named if t.holder_kind == holder_kind]
+    return (matching or named or [None])[0]
 
 
 # --- Issuing -----------------------------------------------------------------------------------
@@ -330,7 +336,8 @@ def _issue_locked(case: Case, user: User | None) -> Licence:
             extra={"state": case.state, "decision": case.decision},
         )
     named = case.item_version.result_licence_type
-    licence_type = licence_type_for(named)
+    kind = HolderKind.PERSON if case.person_id else HolderKind.ENTITY
+    licence_type = licence_type_for(named, holder_kind=kind)
     if licence_type is None:
         raise Conflict(
             _("事项“%(item)s”的结果证照类型“%(type)s”不在证照库中。")
