@@ -17,8 +17,16 @@ class CardEvent(models.Model):
     worker sweeping at the same moment, adds nothing.
     """
 
+    # No index of their own where another leads with the column (card_once_a_task,
+    # card_dept_level) or nothing looks the rows up by it: the sweep inserts tens of thousands of
+    # events at once after a stop, and every index is a write a row.
     task = models.ForeignKey(
-        Task, null=True, blank=True, on_delete=models.PROTECT, related_name="card_events"
+        Task,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="card_events",
+        db_index=False,
     )
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.PROTECT, related_name="card_events"
@@ -29,7 +37,7 @@ class CardEvent(models.Model):
         choices=[(CardLevel.YELLOW, CardLevel.YELLOW.label), (CardLevel.RED, CardLevel.RED.label)],
     )
     department = models.ForeignKey(
-        OrgUnit, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+"
+        OrgUnit, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # The day the level began (warn date for yellow, the day after the due date for red): a sweep
     # catching up after downtime records when it was due, not when it ran.
@@ -38,7 +46,7 @@ class CardEvent(models.Model):
     # Seen and explained by one of the people it is for (亮灯说明).
     acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     explanation = models.TextField(_("情况说明"), blank=True)
 
