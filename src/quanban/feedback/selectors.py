@@ -7,7 +7,7 @@ Counts are ``GROUP BY`` over indexed columns; no rating is loaded into Python to
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -58,6 +58,10 @@ STAFF_COMPLAINT_FIELDS = (
     "person_id",
     "department_id",
 )
+
+
+def _dicts(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]
 
 
 # --- Staff: follow-ups ----------------------------------------------------------------------------
@@ -161,7 +165,7 @@ def _followups_handled_by(user: User) -> QuerySet[FollowUp]:
 def my_feedback(*, user: User) -> dict[str, list[dict[str, Any]]]:
     """A citizen's own ratings (newest 50) and real-name complaints (newest 50), each with the
     follow-up's state, reply, rectification and verdict."""
-    ratings = list(
+    ratings: list[dict[str, Any]] = _dicts(
         Rating.objects.filter(rater_user=user)
         .order_by("-rated_at", "-pk")
         .values(
@@ -181,7 +185,7 @@ def my_feedback(*, user: User) -> dict[str, list[dict[str, Any]]]:
             verdict=F("follow_up__verdict"),
         )[:50]
     )
-    complaints = list(
+    complaints: list[dict[str, Any]] = _dicts(
         Complaint.objects.filter(complainant=user)
         .order_by("-created_at", "-pk")
         .values(
@@ -202,11 +206,12 @@ def my_feedback(*, user: User) -> dict[str, list[dict[str, Any]]]:
 
 def case_rating_of(*, case_id: int) -> dict[str, Any] | None:
     """The current rating of a case (level, number, when), for the applicant's own page."""
-    return (
+    row = (
         Rating.objects.filter(case_id=case_id, kind="case", superseded=False)
         .values("id", "level", "number", "rated_at")
         .first()
     )
+    return dict(row) if row is not None else None
 
 
 # --- The public results ---------------------------------------------------------------------------
@@ -299,7 +304,7 @@ def public_results(*, scope: str, subject_id: int, record_limit: int = 20) -> Pu
     ):
         followups[state] = n
     all_followups = sum(followups.values())
-    record = list(
+    record: list[dict[str, Any]] = _dicts(
         FollowUp.objects.filter(followups_q, state=FollowUp.State.CLOSED)
         .order_by("-closed_at", "-pk")
         .values(

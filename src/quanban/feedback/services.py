@@ -418,7 +418,7 @@ def rating_submit_by_token(
             subjects = _subjects_of_case(case)
             rater = _rater_of_case(case)
         else:
-            staff = User.objects.filter(pk=invite.staff_id).first()
+            staff = User.objects.filter(pk=invite.staff_id).first() if invite.staff_id else None
             window = found.window
             subjects = {
                 "department_id": staff.department_id if staff else None,
