@@ -15,6 +15,8 @@ BENCHMARKS = [
     "workdays",
     "search",
     "rules",
+    # Licence verification and issuing with the PDF, beside the seal library's raw rates.
+    "licences",
     "cases_throughput",
     "http_submit",
     "supervision",

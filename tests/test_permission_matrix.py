@@ -1348,9 +1348,11 @@ def _licence(world: World) -> Any:
     from quanban.cases import services as case_services
     from quanban.cases.models import Channel
     from quanban.licences import seals
+    from quanban.licences.selectors import licence_ref_cache_clear
     from quanban.licences.services import licence_issue, licence_type_create
     from tests.catalogue import helpers as catalogue_helpers
 
+    licence_ref_cache_clear()  # another test's rows may have had these ids
     department = world.city.department
     if not seals.seal_keys_list(department_code=department.uscc):
         seals.seal_key_create(department_code=department.uscc)

@@ -12,6 +12,7 @@ from quanban.accounts import services as accounts
 from quanban.cases import services as cases
 from quanban.cases.models import Channel
 from quanban.licences import seals
+from quanban.licences.selectors import licence_ref_cache_clear
 from quanban.licences.services import licence_type_create
 from tests import factories
 from tests.catalogue import helpers
@@ -53,6 +54,7 @@ def _a_covered_day():
 def seal_store(settings, tmp_path):
     settings.LICENCE_SEAL_DIR = tmp_path / "seals"
     seals.seal_cache_clear()
+    licence_ref_cache_clear()  # rows of another test's database may share these ids
     yield settings.LICENCE_SEAL_DIR
     seals.seal_cache_clear()
 

@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from quanban.cases import services
 from quanban.cases.models import Channel
 from quanban.licences import seals
+from quanban.licences.selectors import licence_ref_cache_clear
 from quanban.licences.services import licence_issue, licence_revoke, licence_type_create
 from tests.catalogue import helpers
 from tests.web import test_case_browser as browser
@@ -37,6 +38,7 @@ new_page = browser.new_page
 def seal_store(settings, tmp_path):
     settings.LICENCE_SEAL_DIR = tmp_path / "seals"
     seals.seal_cache_clear()
+    licence_ref_cache_clear()  # rows of another test's database may share these ids
     yield
     seals.seal_cache_clear()
 
