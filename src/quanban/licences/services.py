@@ -121,7 +121,8 @@ def licence_type_for(version_value: str, *, holder_kind: str | None = None) -> L
         return by_code
     named = list(types.filter(name=value).order_by("code"))
     matching = [t for t in named if t.holder_kind == holder_kind]
-    return (matching or named or [None])[0]
+    chosen = matching or named
+    return chosen[0] if chosen else None
 
 
 # --- Issuing -----------------------------------------------------------------------------------
