@@ -178,14 +178,14 @@ def rating_pad_open(
     return invite, clear
 
 
-def invite_for_token(token: str) -> RatingInvite:
+def invite_for_token(token: str, *, lock: bool = False) -> RatingInvite:
     """The invitation a token names, if it can still be used; ``NotFound`` (expired, used or
-    unknown look the same to whoever holds the token)."""
-    invite = (
-        RatingInvite.objects.select_related("case", "case__item_version", "window")
-        .filter(token_hash=token_hash(token or ""))
-        .first()
-    )
+    unknown look the same to whoever holds the token). With ``lock``, its row is locked (only
+    its own: the joined case and window are read)."""
+    invites = RatingInvite.objects.select_related("case", "case__item_version", "window")
+    if lock:
+        invites = invites.select_for_update(of=("self",))
+    invite = invites.filter(token_hash=token_hash(token or "")).first()
     if invite is None or invite.used_at is not None or invite.expires_at <= clock.now():
         raise NotFound(
             _("评价链接无效、已使用或已过期。"), code="rating_invite_invalid", field="token"
@@ -241,7 +241,13 @@ def _district_of(unit_id: int | None) -> int | None:
     """The district (区县) a unit sits in, from its path; None at the city level."""
     if unit_id is None:
         return None
-    path = OrgUnit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or ""
+    return _district_in(
+        OrgUnit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or ""
+    )
+
+
+def _district_in(path: str) -> int | None:
+    """The district (区县) on an organisation path (``/1/4/17/``), if any: one query."""
     ids = [int(part) for part in path.strip("/").split("/") if part]
     return (
         OrgUnit.objects.filter(pk__in=ids, kind=OrgUnit.Kind.DISTRICT)
@@ -258,7 +264,9 @@ def _subjects_of_case(case: Case) -> dict[str, Any]:
         "office_id": case.lead_office_id,
         "window_id": case.window_id,
         "hall_id": hall_id,
-        "district_id": _district_of(case.window_id or case.lead_department_id),
+        "district_id": _district_in(window.path)
+        if window is not None
+        else _district_of(case.lead_department_id),
         "item_id": case.item_version.item_id,
         "staff_id": case.first_responder_id,
     }
@@ -401,31 +409,29 @@ def rating_submit_by_token(
     (the session of the clerk who opened it). The token is used once."""
     now = clock.now()
     with transaction.atomic(), audit_batch():
-        found = invite_for_token(token)
-        invite = RatingInvite.objects.select_for_update().get(pk=found.pk)
-        if invite.used_at is not None:
-            raise NotFound(
-                _("评价链接无效、已使用或已过期。"), code="rating_invite_invalid", field="token"
-            )
+        # Locked as it is read: of two uses at once, the second waits and finds it used.
+        invite = invite_for_token(token, lock=True)
         if invite.channel in PAD_CHANNELS and (user is None or user.pk != invite.staff_id):
             raise PermissionDenied(
                 _("评价器只能由开启它的窗口人员的会话使用。"), code="rating_pad_not_yours"
             )
         fields = _clean(invite.kind, level, scores or {}, text, tags)
-        case = found.case
+        case = invite.case
         if invite.kind == RatingKind.PER_CASE:
             assert case is not None
             subjects = _subjects_of_case(case)
             rater = _rater_of_case(case)
         else:
-            staff = User.objects.filter(pk=invite.staff_id).first() if invite.staff_id else None
-            window = found.window
+            staff = user if user is not None and user.pk == invite.staff_id else None
+            if staff is None and invite.staff_id is not None:
+                staff = User.objects.filter(pk=invite.staff_id).first()
+            window = invite.window
             subjects = {
                 "department_id": staff.department_id if staff else None,
                 "office_id": staff.office_id if staff else None,
                 "window_id": invite.window_id,
                 "hall_id": window.parent_id if window is not None else None,
-                "district_id": _district_of(invite.window_id),
+                "district_id": _district_in(window.path) if window is not None else None,
                 "item_id": case.item_version.item_id if case else None,
                 "staff_id": invite.staff_id,
             }
