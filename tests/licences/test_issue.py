@@ -148,3 +148,24 @@ def test_without_a_seal_key_nothing_is_issued(city, clerk, instant_version, enti
         licence_issue(case=case, user=None)
     assert raised.value.code == "seal_key_missing"
     assert Licence.objects.count() == 0
+
+
+def test_the_instance_counts_not_the_row(approved_case):
+    """Inside the case runtime the decision may be set on the instance and not written yet."""
+    from quanban.licences.services import licence_due
+
+    Case.objects.filter(pk=approved_case.pk).update(state=Case.State.ACCEPTED, decision="")
+    assert licence_due(approved_case)
+    licence = licence_issue(case=approved_case, user=None)
+    assert licence.case_id == approved_case.pk
+
+
+def test_licence_due_only_for_an_approval_of_an_item_naming_a_licence(approved_case):
+    from quanban.licences.services import licence_due
+
+    approved_case.decision = Case.Decision.REJECT
+    assert not licence_due(approved_case)
+    approved_case.decision = Case.Decision.PARTIAL
+    assert licence_due(approved_case)
+    approved_case.item_version.result_licence_type = " "
+    assert not licence_due(approved_case)

@@ -296,31 +296,29 @@ def _seal_and_create(
     )
 
 
+def licence_due(case: Case) -> bool:
+    """Whether the case's result is a licence to issue: approved, and its item names a type."""
+    return case.decision in APPROVED and bool(case.item_version.result_licence_type.strip())
+
+
 def licence_issue(*, case: Case, user: User | None) -> Licence:
     """Issue the licence an approved case's item produces, signed with the issuing department's
     seal. Idempotent: a second call for the same case returns the licence already issued.
 
-    Safe inside the case runtime's transaction (it locks the case row, which the runtime holds).
+    Reads the case from the instance given (its state, decision, form, applicant), not from its
+    row: inside the case runtime, fields set in the same transaction may not be written yet. The
+    case row is locked to serialise two issuers of one case (the runtime already holds it).
     """
     existing = Licence.objects.filter(case_id=case.pk).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
-            locked = (
-                Case.objects.select_for_update(of=("self",))
-                .select_related(
-                    "item_version",
-                    "item_version__item__implementing_department",
-                    "person",
-                    "entity",
-                )
-                .get(pk=case.pk)
-            )
+            list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True))
             existing = Licence.objects.filter(case_id=case.pk).first()
             if existing is not None:
                 return existing
-            return _issue_locked(locked, user)
+            return _issue_locked(case, user)
     except IntegrityError:
         # Another process issued it between our check and our insert.
         existing = Licence.objects.filter(case_id=case.pk).first()
