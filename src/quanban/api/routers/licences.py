@@ -122,7 +122,12 @@ class RenewIn(ReasonIn):
 
 
 class ShareIn(Schema):
-    hours: int = Field(72, ge=1, le=services.MAX_SHARE_HOURS, description="How long it works.")
+    hours: int | None = Field(
+        None,
+        ge=1,
+        le=services.MAX_SHARE_HOURS,
+        description="How long the link works, in hours; left out: QUANBAN_LICENCE_SHARE_HOURS.",
+    )
 
 
 class ShareOut(Schema):
