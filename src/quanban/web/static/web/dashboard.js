@@ -21,7 +21,7 @@
       },
       yAxis: { type: "value", minInterval: 1 },
       series: data.series.map(function (s) {
-        return { name: s.name, type: type, data: s.data, smooth: type === "line" };
+        return { name: s.name, type: type, data: s.data };
       })
     };
   }
