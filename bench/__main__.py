@@ -24,6 +24,9 @@ BENCHMARKS = [
     # Ten million finished cases at full size (PostgreSQL only; on SQLite it says so).
     "evaluation",
     "dashboard",
+    # The window pad over HTTP (real server) and the public results page over many ratings
+    # (PostgreSQL only; on SQLite it says so).
+    "feedback",
 ]
 
 
