@@ -209,9 +209,9 @@ def test_many_cards_at_once_make_one_message_a_person_listing_them(city, people)
     assert card_sweep(today=D("2026-06-16")) == SweepReport(yellow=7, messages=1)
     [(recipient, body)] = messages()
     assert recipient == "officehead"
-    listed = "；".join(f"{case.number}“审查”（2026-06-17）" for case in cases[:5])
+    listed = "; ".join(f"{case.number} 审查 (2026-06-17)" for case in cases[:5])
     assert body == (
-        f"【全办】黄牌预警：您负责的 7 个办件环节即将到期：{listed}等，另有 2 个，请到“红黄牌”查看。"
+        f"【全办】黄牌预警：您负责的 7 个办件环节即将到期，请到“红黄牌”查看：{listed} …"
     )
     assert CardEvent.objects.filter(level="yellow").count() == 7
 

@@ -77,6 +77,17 @@ EVENTS: dict[str, Event] = {
         _("【全办】红牌：办件 %(number)s 的“%(step)s”环节已于 %(due)s 超期，请立即办理。"),
         urgent=True,
     ),
+    # Several cards for one person at once (a sweep after a stop): the count and the first few,
+    # "listed" as "number step (due)" joined by "; ".
+    "card_yellow_many": Event(
+        _("黄牌预警"),
+        _("【全办】黄牌预警：您负责的 %(count)s 个办件环节即将到期，请到“红黄牌”查看：%(listed)s"),
+    ),
+    "card_red_many": Event(
+        _("红牌"),
+        _("【全办】红牌：您负责的 %(count)s 个办件环节已超期，请立即办理：%(listed)s"),
+        urgent=True,
+    ),
     "supervision_note": Event(_("督办"), _("【全办】督办：%(text)s（请于 %(due)s 前办理）")),
 }
 

@@ -447,28 +447,53 @@ def notify_users(
     link: str = "",
 ) -> list[OutboxMessage]:
     """``notify_user`` for several people at once (each once, in order): one query for their
-    preferences and one INSERT for every message. For card escalation and 督办::
+    preferences and one INSERT for every message. For 督办::
 
-        notify_users(users=responsible_for(task, level), event="card_red",
-                     context={"number": ..., "step": task.name, "due": ...})
+        notify_users(users=recipients, event="supervision_note", context={"text": ..., ...})
     """
     people = list({user.pk: user for user in users}.values())
-    if not people:
+    return notify_many(
+        [
+            Notice(user=user, event=event, context=context, urgent=urgent, link=link)
+            for user in people
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One person told of one event (``notify_many``)."""
+
+    user: User
+    event: str
+    context: Mapping[str, Any]
+    urgent: bool = False
+    link: str = ""
+
+
+def notify_many(notices: Iterable[Notice]) -> list[OutboxMessage]:
+    """Each notice as ``notify_user`` would send it, with one query for everyone's preferences
+    and one INSERT for every message: for callers that tell many people different things at
+    once (the card sweep tells each responsible person of their own cards)."""
+    notices = list(notices)
+    if not notices:
         return []
     now = clock.now()
     chosen = {
         row.user_id: row
-        for row in NotificationPreference.objects.filter(user__in=[u.pk for u in people])
+        for row in NotificationPreference.objects.filter(
+            user__in={notice.user.pk for notice in notices}
+        )
     }
     rows: list[OutboxMessage] = []
-    for user in people:
+    for notice in notices:
         rows += _rows_for(
-            user=user,
-            preference=_preference(user, chosen.get(user.pk)),
-            event=event,
-            context=context,
-            urgent=urgent,
-            link=link,
+            user=notice.user,
+            preference=_preference(notice.user, chosen.get(notice.user.pk)),
+            event=notice.event,
+            context=notice.context,
+            urgent=notice.urgent,
+            link=notice.link,
             phone="",
             now=now,
         )

@@ -16,8 +16,7 @@ from quanban.cases.services.runtime import user_has_role_in
 from quanban.core import clock
 from quanban.core.audit import audit_record
 from quanban.core.errors import Conflict, PermissionDenied, ValidationFailed
-from quanban.notify.models import OutboxMessage
-from quanban.notify.services import outbox_enqueue
+from quanban.notify.services import notify_users
 from quanban.supervision.escalation import department_heads, responsible_for
 from quanban.supervision.models import CardEvent, SupervisionNote
 from quanban.supervision.sweep import SweepReport, card_sweep
@@ -97,13 +96,12 @@ def supervision_note_add(
             obj=note,
             changes={"case": card.case_id, "text": text, "due_on": due_on.isoformat()},
         )
-        for person in _note_recipients(card):
-            outbox_enqueue(
-                channel=OutboxMessage.Channel.IN_APP,
-                recipient=person.username,
-                body=_("【全办】督办：%(text)s（请于 %(due)s 前办理）")
-                % {"text": text, "due": due_on.isoformat()},
-            )
+        notify_users(
+            users=_note_recipients(card),
+            event="supervision_note",
+            context={"text": text, "due": due_on.isoformat()},
+            link="/workbench/cards/",
+        )
     return note
 
 

@@ -12,7 +12,8 @@ of thousands of cards) takes seconds: on PostgreSQL one statement locks the batc
 cards and inserts their events (``UPDATE … RETURNING`` inside a ``WITH``); elsewhere one locked
 select, one UPDATE a level and one INSERT of the events. Then one audit record naming every card
 the batch raised (the card events are the per-task record), and one message a person and level
-listing their cards (a person with forty late tasks gets one message, not forty).
+listing their cards (a person with forty late tasks gets one message, not forty), on the channels
+each chose (quanban.notify: in-app always; red cards never wait for quiet hours to end).
 
 A case whose clock stands still (a running suspension) gets no card: its tasks are skipped until
 it resumes, when their due dates are recomputed. Case cards are recorded the same way; their
@@ -28,13 +29,12 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils.translation import gettext as _
 
+from quanban.accounts.models import User
 from quanban.cases.models import CardLevel, Case, CaseSuspension, Task
 from quanban.core import clock
 from quanban.core.audit import audit_record
-from quanban.notify.models import OutboxMessage
-from quanban.notify.services import outbox_enqueue
+from quanban.notify.services import Notice, notify_many
 from quanban.supervision.escalation import Person, Responsibles, item_persons_of
 from quanban.supervision.models import CardEvent
 
@@ -250,10 +250,11 @@ def _record(
 
 
 def _tell(rows: list[_Raised], responsibles: Responsibles) -> int:
-    """One in-app message per person and level, listing their cards; returns how many."""
+    """One message per person and level, listing their cards, on the channels each chose;
+    returns how many people-and-levels were told."""
     item_persons = item_persons_of({row.item_version_id for row in rows})
     responsibles.learn_paths([row.office_id for row in rows] + [row.department_id for row in rows])
-    inbox: dict[tuple[Person, str], list[_Raised]] = defaultdict(list)
+    inbox: dict[tuple[int, str], list[_Raised]] = defaultdict(list)
     for row in rows:
         assignee = Person(row.assignee_id, row.assignee_username or "") if row.assignee_id else None
         for person in responsibles.for_card(
@@ -263,18 +264,18 @@ def _tell(rows: list[_Raised], responsibles: Responsibles) -> int:
             department_id=row.department_id,
             item_persons=item_persons.get(row.item_version_id, []),
         ):
-            inbox[person, row.new].append(row)
-    for (person, level), cards in inbox.items():
-        outbox_enqueue(
-            channel=OutboxMessage.Channel.IN_APP,
-            recipient=person.username,
-            body=card_message(level, cards),
-        )
+            inbox[person.id, row.new].append(row)
+    users = User.objects.in_bulk({user_id for user_id, _level in inbox})
+    notify_many(
+        card_notice(users[user_id], level, cards) for (user_id, level), cards in inbox.items()
+    )
     return len(inbox)
 
 
-def card_message(level: str, rows: list[_Raised]) -> str:
-    """The text of a card message: the card itself, or for several a count and the first few."""
+def card_notice(user: User, level: str, rows: list[_Raised]) -> Notice:
+    """The card itself (``card_yellow``, ``card_red``), or for several the count and the first
+    few (``card_yellow_many``, ``card_red_many``); the texts are quanban.notify.events'."""
+    event = "card_red" if level == CardLevel.RED else "card_yellow"
 
     def entry(row: _Raised) -> dict[str, str]:
         return {
@@ -284,25 +285,21 @@ def card_message(level: str, rows: list[_Raised]) -> str:
         }
 
     if len(rows) == 1:
-        if level == CardLevel.RED:
-            text = _(
-                "【全办】红牌：办件 %(number)s 的“%(step)s”环节已于 %(due)s 超期，请立即办理。"
-            )
-        else:
-            text = _("【全办】黄牌预警：办件 %(number)s 的“%(step)s”环节将于 %(due)s 到期。")
-        return text % entry(rows[0])
-    listed = _("；").join(
-        _("%(number)s“%(step)s”（%(due)s）") % entry(row) for row in rows[:LISTED_CARDS]
+        return Notice(user=user, event=event, context=entry(rows[0]), link=_CARDS_LINK)
+    listed = "; ".join(
+        "{number} {step} ({due})".format(**entry(row)) for row in rows[:LISTED_CARDS]
     )
-    if level == CardLevel.RED:
-        text = _("【全办】红牌：您负责的 %(count)d 个办件环节已超期，请立即办理：%(listed)s")
-    else:
-        text = _("【全办】黄牌预警：您负责的 %(count)d 个办件环节即将到期：%(listed)s")
-    more = len(rows) - LISTED_CARDS
-    body = text % {"count": len(rows), "listed": listed}
-    if more > 0:
-        body += _("等，另有 %(more)d 个，请到“红黄牌”查看。") % {"more": more}
-    return body
+    if len(rows) > LISTED_CARDS:
+        listed += " …"
+    return Notice(
+        user=user,
+        event=f"{event}_many",
+        context={"count": len(rows), "listed": listed},
+        link=_CARDS_LINK,
+    )
+
+
+_CARDS_LINK = "/workbench/cards/"
 
 
 # --- Cases ---------------------------------------------------------------------------------------
