@@ -16,6 +16,7 @@ from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
 from quanban.cases import clock as case_clock
 from quanban.cases import selectors
 from quanban.cases.models import Case, CaseMaterial, Task
+from quanban.cases.services._common import ever_extended, ever_suspended
 from quanban.core import clock
 from quanban.core.masking import mask_id_number, mask_phone
 from quanban.core.workdays import CalendarNotCovered
@@ -229,8 +230,14 @@ class ClockOut(Schema):
 
     @staticmethod
     def of(case: Case) -> ClockOut:
-        suspension_rows = list(case.suspensions.order_by("started_on", "pk"))
-        extension_rows = list(case.extensions.order_by("decided_on", "pk"))
+        # No query for clock events a case is known not to have (a case a service just created
+        # or locked knows it: services._common).
+        suspension_rows = (
+            list(case.suspensions.order_by("started_on", "pk")) if ever_suspended(case) else []
+        )
+        extension_rows = (
+            list(case.extensions.order_by("decided_on", "pk")) if ever_extended(case) else []
+        )
         used = left = None
         if case.state == Case.State.ACCEPTED and case.accepted_at is not None:
             start = timezone.localdate(case.accepted_at)

@@ -14,12 +14,13 @@ the same key and gets the first response back instead of a second case. The rule
   key, so correcting the problem and retrying with the same key works.
 - A key is remembered for 24 hours (:data:`KEY_TTL`); after that the same key starts afresh.
 
-Concurrency: the key row is inserted *first*, inside the transaction that does the work. A second
-request with the same key blocks on the unique index until the first commits (PostgreSQL), then
-its insert fails and it reads and replays the committed response; on SQLite the second
-transaction already waits at ``BEGIN IMMEDIATE``. The failed insert runs in a savepoint so the
-transaction stays usable. If the first rolled back, the second's insert simply succeeds and it
+Concurrency: the key row is inserted *first*, inside the transaction that does the work, with
+``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (one statement, no savepoint). A second request
+with the same key blocks on the unique index until the first commits (PostgreSQL), then inserts
+nothing and reads and replays the committed response; on SQLite the second transaction already
+waits at ``BEGIN IMMEDIATE``. If the first rolled back, the second's insert simply succeeds and it
 does the work itself. So however many requests race with one key, the work is done exactly once.
+An expired key is deleted only when it is met again.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Schema
@@ -101,22 +102,40 @@ def idempotent(
     digest = request_hash(request, payload)
     with transaction.atomic():
         now = clock.now()
-        # An expired key may be used again: forget its old request.
-        IdempotencyKey.objects.filter(key=key, user=user, created_at__lt=now - KEY_TTL).delete()
-        try:
-            with transaction.atomic():  # a savepoint: a duplicate must not break the transaction
-                row = IdempotencyKey.objects.create(
-                    key=key, user=user, request_hash=digest, created_at=now
-                )
-        except IntegrityError:
-            # Another request with this key committed first (we waited for it): replay it.
-            return _replay(IdempotencyKey.objects.filter(key=key, user=user).first(), digest)
+        row_id = _claim(key=key, user=user, digest=digest, now=now)
+        if row_id is None:
+            # Another request with this key committed first (we waited for it): replay it, unless
+            # it has expired (then the key may be used again: forget its old request).
+            row = IdempotencyKey.objects.filter(key=key, user=user).first()
+            if row is not None and row.created_at < now - KEY_TTL:
+                IdempotencyKey.objects.filter(pk=row.pk).delete()
+                row_id = _claim(key=key, user=user, digest=digest, now=now)
+                if row_id is None:
+                    row = IdempotencyKey.objects.filter(key=key, user=user).first()
+            if row_id is None:
+                return _replay(row, digest)
         status, out = run()
         body = out.model_dump(mode="json")
-        row.response_status = status
-        row.response_body = body
-        row.save(update_fields=["response_status", "response_body"])
+        IdempotencyKey.objects.filter(pk=row_id).update(response_status=status, response_body=body)
     return Outcome(status, body, replayed=False)
+
+
+def _claim(*, key: str, user: User, digest: str, now: dt.datetime) -> int | None:
+    """Insert the key's row; its id, or None if the user's key is taken (nothing inserted).
+
+    One statement and no savepoint: the ORM's insert would raise on the duplicate, which needs a
+    savepoint around it to keep the transaction usable (three statements instead of one).
+    """
+    q = connection.ops.quote_name
+    columns = ", ".join(q(name) for name in ("key", "user_id", "request_hash", "created_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(IdempotencyKey._meta.db_table)} ({columns})"
+            f" VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING {q('id')}",
+            [key, user.pk, digest, connection.ops.adapt_datetimefield_value(now)],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _replay(row: IdempotencyKey | None, digest: str) -> Outcome:

@@ -13,7 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,11 @@ from quanban.accounts.models import OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import ADMIN_ROLES, Role
 from quanban.cases import clock as case_clock
 from quanban.cases.models import CardLevel, Case, CaseMaterial, CaseSuspension, Task
-from quanban.cases.services._common import extensions_of, suspensions_of
+from quanban.cases.services._common import (
+    ever_suspended,
+    extensions_of,
+    suspensions_of,
+)
 from quanban.core import clock
 from quanban.core.errors import NotFound, ValidationFailed
 from quanban.core.models import AuditRecord
@@ -327,11 +332,18 @@ APPLICANT_ACTIONS = frozenset(
 
 def case_timeline(case: Case, *, for_applicant: bool = False) -> list[TimelineEntry]:
     """Every event of the case from the audit trail, oldest first."""
-    task_ids = [str(pk) for pk in Task.objects.filter(case=case).values_list("pk", flat=True)]
+    # The case's tasks as a subquery (their ids as the text the trail keeps): one statement.
+    task_ids = (
+        Task.objects.filter(case=case)
+        .annotate(object_id=Cast("pk", output_field=CharField()))
+        .values("object_id")
+    )
     records = AuditRecord.objects.filter(
         Q(object_type="cases.case", object_id=str(case.pk))
         | Q(object_type="cases.task", object_id__in=task_ids)
     ).order_by("seq")
+    if for_applicant:
+        records = records.filter(action__in=sorted(APPLICANT_ACTIONS))
     entries = []
     for record in records:
         if for_applicant and record.action not in APPLICANT_ACTIONS:
@@ -384,7 +396,7 @@ def case_get_for_applicant(*, user: User, case_id: int) -> Case:
 
 def case_status_text(case: Case) -> str:
     """The case's status in plain words, for the applicant."""
-    running = case.state == Case.State.ACCEPTED
+    running = case.state == Case.State.ACCEPTED and ever_suspended(case)
     suspension = (
         CaseSuspension.objects.filter(case=case, ended_on=None).first() if running else None
     )
@@ -405,12 +417,18 @@ def case_status_text(case: Case) -> str:
 
 def case_applicant_view(case: Case) -> dict[str, Any]:
     """Everything an applicant is told about their case, in one structure (portal and API)."""
-    open_tasks = [
-        t
-        for t in Task.objects.filter(case=case, state=Task.State.OPEN)
-        .exclude(step="commitment_inspection")
-        .select_related("department")
-    ]
+    # Open tasks (other than a 告知承诺 inspection) belong to a case in progress: accepted, or
+    # decided and waiting to issue. Received, refused and ended cases have none to ask for.
+    running = case.state in (Case.State.ACCEPTED, Case.State.DECIDED)
+    open_tasks = (
+        list(
+            Task.objects.filter(case=case, state=Task.State.OPEN)
+            .exclude(step="commitment_inspection")
+            .select_related("department")
+        )
+        if running
+        else []
+    )
     today = clock.today()
     days_left = None
     if case.promised_due is not None and case.state == Case.State.ACCEPTED:
@@ -421,17 +439,24 @@ def case_applicant_view(case: Case) -> dict[str, Any]:
             suspensions_of(case),
             extensions_of(case),
         )
-    owed = [
-        {
-            "material_id": row.material_id,
-            "name": row.material.name,
-            "deferred_until": row.deferred_until,
-        }
-        for row in CaseMaterial.objects.filter(case=case, received=False)
-        .select_related("material")
-        .order_by("material__seq")
-        if row.deferred_until is not None or case.state == Case.State.PENDING_SUPPLEMENT
-    ]
+    # Owed: what a supplement notice asks for, or 容缺 materials (deferred only at acceptance,
+    # which sets the case's deferral date): without either there is nothing to ask for.
+    supplement = case.state == Case.State.PENDING_SUPPLEMENT
+    owed = (
+        [
+            {
+                "material_id": row.material_id,
+                "name": row.material.name,
+                "deferred_until": row.deferred_until,
+            }
+            for row in CaseMaterial.objects.filter(case=case, received=False)
+            .select_related("material")
+            .order_by("material__seq")
+            if row.deferred_until is not None or supplement
+        ]
+        if supplement or case.deferral_due is not None
+        else []
+    )
     return {
         "status": case_status_text(case),
         "state": case.state,
@@ -447,7 +472,11 @@ def case_applicant_view(case: Case) -> dict[str, Any]:
                 "started_on": s.started_on,
                 "ended_on": s.ended_on,
             }
-            for s in CaseSuspension.objects.filter(case=case).order_by("started_on", "pk")
+            for s in (
+                CaseSuspension.objects.filter(case=case).order_by("started_on", "pk")
+                if ever_suspended(case)
+                else []
+            )
         ],
         "owed": owed,
         "supplement_notice": case.supplement_notice or None,

@@ -193,7 +193,8 @@ def my_case_submit(
             reuse=payload.reuse,
             as_entity=payload.as_entity,
         )
-        return 201, MyCaseOut.of(selectors.case_get_for_applicant(user=user, case_id=case.pk))
+        # The case as the service left it (its own, written in this transaction): no re-read.
+        return 201, MyCaseOut.of(case)
 
     outcome = idempotent(request, key=idempotency_key, payload=payload, run=run)
     return idempotent_reply(response, outcome)

@@ -74,9 +74,16 @@ CLOCK_FIELDS = ("legal_due", "promised_due", "warn_on", "card_level")
 # What every service reads with the locked case: its item version, and the applicant (whom most
 # services text). Acceptance adds what routing reads (the item, the window).
 LOCK_RELATED = ("item_version", "person", "entity")
-# The lock's annotation: whether the case has ever been suspended (most never are), so that
-# opening a step needs no query for the suspensions its tasks' due dates would skip.
+# The lock's annotations: whether the case has ever been suspended or extended (most never are),
+# so that opening a step, or showing the clock, needs no query for clock events there are none of.
 _SUSPENDED = "qb_ever_suspended"
+_EXTENDED = "qb_ever_extended"
+# What the instance knows from them: the case's version at which it had no suspension (no
+# extension). It holds for that version only: the services move it with the version they write
+# (save, defer), and an instance refreshed, or one that another service changed meanwhile, asks
+# the database again.
+_NO_SUSPENSION_AT = "_quanban_no_suspension_at"
+_NO_EXTENSION_AT = "_quanban_no_extension_at"
 
 
 def lock(
@@ -93,7 +100,12 @@ def lock(
     locked = (
         Case.objects.select_for_update(of=("self",))
         .select_related(*related)
-        .annotate(**{_SUSPENDED: Exists(CaseSuspension.objects.filter(case=OuterRef("pk")))})
+        .annotate(
+            **{
+                _SUSPENDED: Exists(CaseSuspension.objects.filter(case=OuterRef("pk"))),
+                _EXTENDED: Exists(CaseExtension.objects.filter(case=OuterRef("pk"))),
+            }
+        )
         .get(pk=case.pk)
     )
     if expected_version is not None and locked.version != expected_version:
@@ -102,12 +114,46 @@ def lock(
             % {"seen": expected_version, "now": locked.version},
             extra={"current_version": locked.version},
         )
+    if not getattr(locked, _SUSPENDED):
+        setattr(locked, _NO_SUSPENSION_AT, locked.version)
+    if not getattr(locked, _EXTENDED):
+        setattr(locked, _NO_EXTENSION_AT, locked.version)
     return locked
 
 
 def suspension_added(case: Case) -> None:
     """The case got a suspension in this transaction: its clock must read them from now on."""
-    setattr(case, _SUSPENDED, True)
+    setattr(case, _NO_SUSPENSION_AT, None)
+
+
+def extension_added(case: Case) -> None:
+    """The case got an extension in this transaction: its clock must read them from now on."""
+    setattr(case, _NO_EXTENSION_AT, None)
+
+
+def without_clock_events(case: Case) -> None:
+    """A case created in this transaction has no suspension or extension (both need an accepted
+    case): mark the instance so that nothing asks."""
+    setattr(case, _NO_SUSPENSION_AT, case.version)
+    setattr(case, _NO_EXTENSION_AT, case.version)
+
+
+def ever_suspended(case: Case) -> bool:
+    """Whether the case may have suspensions (True unless the instance knows it has none)."""
+    return getattr(case, _NO_SUSPENSION_AT, None) != case.version
+
+
+def ever_extended(case: Case) -> bool:
+    """Whether the case may have extensions (True unless the instance knows it has none)."""
+    return getattr(case, _NO_EXTENSION_AT, None) != case.version
+
+
+def _bump(case: Case) -> None:
+    """One more version, keeping what the instance knows about its clock events."""
+    for name in (_NO_SUSPENSION_AT, _NO_EXTENSION_AT):
+        if getattr(case, name, None) == case.version:
+            setattr(case, name, case.version + 1)
+    case.version += 1
 
 
 def require_transition(case: Case, action: str) -> str:
@@ -126,7 +172,7 @@ def save(case: Case, *, now: dt.datetime, fields: Iterable[str], bump: bool = Tr
     change a person makes, so the follow-on writes of the same service — routing, opening the
     next step — pass False)."""
     if bump:
-        case.version += 1
+        _bump(case)
     pending = getattr(case, _PENDING, None) or set()
     setattr(case, _PENDING, None)
     case.updated_at = now
@@ -138,7 +184,7 @@ def defer(case: Case, *, fields: Iterable[str], bump: bool = True) -> None:
     UPDATE for a service that moves a case several steps at once); :func:`flush` writes what is
     left. The version moves now, so audit records made meanwhile show the version written."""
     if bump:
-        case.version += 1
+        _bump(case)
     pending = getattr(case, _PENDING, None) or set()
     pending.update(fields)
     pending.add("version")
@@ -173,7 +219,7 @@ NO_CLOCK_EVENTS = "_quanban_no_clock_events"
 
 
 def suspensions_of(case: Case) -> list[case_clock.Suspension]:
-    if getattr(case, NO_CLOCK_EVENTS, False) or not getattr(case, _SUSPENDED, True):
+    if getattr(case, NO_CLOCK_EVENTS, False) or not ever_suspended(case):
         return []
     return [
         case_clock.Suspension(start=s.started_on, end=s.ended_on, reason=s.reason)
@@ -182,7 +228,7 @@ def suspensions_of(case: Case) -> list[case_clock.Suspension]:
 
 
 def extensions_of(case: Case) -> list[case_clock.Extension]:
-    if getattr(case, NO_CLOCK_EVENTS, False):
+    if getattr(case, NO_CLOCK_EVENTS, False) or not ever_extended(case):
         return []
     return [
         case_clock.Extension(days=e.days, reason=e.reason, decided_on=e.decided_on)

@@ -36,6 +36,7 @@ from quanban.cases.services._common import (
     recompute_clock,
     require_transition,
     save,
+    without_clock_events,
 )
 from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion
@@ -276,6 +277,7 @@ def _create(
         for m in materials
     ]
     CaseMaterial.objects.bulk_create(rows)
+    without_clock_events(case)
     return case, rows
 
 

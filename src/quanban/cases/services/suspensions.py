@@ -20,6 +20,7 @@ from quanban.cases.services._common import (
     State,
     audit,
     case_snapshot,
+    extension_added,
     lock,
     open_suspension,
     recompute_clock,
@@ -171,6 +172,7 @@ def case_extend(
             decided_by=user,
             created_at=now,
         )
+        extension_added(locked)
         recompute_clock(locked, today=today)
         save(locked, now=now, fields=CLOCK_FIELDS)
         runtime.tasks_reclock(locked, today=today, extra_days=days)
