@@ -182,14 +182,18 @@ def invite_for_token(token: str, *, lock: bool = False) -> RatingInvite:
     """The invitation a token names, if it can still be used; ``NotFound`` (expired, used or
     unknown look the same to whoever holds the token). With ``lock``, its row is locked (only
     its own: the joined case and window are read)."""
-    invites = RatingInvite.objects.select_related("case", "case__item_version", "window")
+    # The window only: most invitations (the pad's) name no case, and a case's join is wide.
+    invites = RatingInvite.objects.select_related("window")
     if lock:
         invites = invites.select_for_update(of=("self",))
-    invite = invites.filter(token_hash=token_hash(token or "")).first()
+    found = list(invites.filter(token_hash=token_hash(token or ""))[:1])
+    invite = found[0] if found else None
     if invite is None or invite.used_at is not None or invite.expires_at <= clock.now():
         raise NotFound(
             _("评价链接无效、已使用或已过期。"), code="rating_invite_invalid", field="token"
         )
+    if invite.case_id is not None:
+        invite.case = Case.objects.select_related("item_version", "window").get(pk=invite.case_id)
     return invite
 
 
@@ -346,7 +350,10 @@ def _create_rating(
             "window": rating.window_id,
         },
     )
-    if rating.level <= BAD_AT_MOST:
+    if rating.level > BAD_AT_MOST:
+        # Known to have none: reading ``rating.follow_up`` then asks nothing of the database.
+        Rating.follow_up.related.set_cached_value(rating, None)
+    else:
         _followup_open(
             rating=rating,
             unit_id=rating.office_id or rating.department_id or rating.window_id,
