@@ -207,7 +207,13 @@ def test_renewal_is_a_new_sealed_version_and_supersedes_the_old(licence, approve
             dt.date(2032, 2, 29),
         )
         assert selectors.licence_verify(renewed.identifier).result == "valid"
-        assert selectors.licence_verify(licence.identifier).result == "superseded"
+        old = selectors.licence_verify(licence.identifier)
+        assert old.result == "superseded"
+        assert selectors.public_view(old)["superseded_by"] == renewed.identifier
+        assert (
+            selectors.public_view(selectors.licence_verify(renewed.identifier))["superseded_by"]
+            is None
+        )
 
 
 def test_renewal_refuses_fields_the_type_does_not_have(licence, approver):

@@ -271,8 +271,16 @@ def public_view(verification: Verification) -> dict[str, Any]:
         issued_at=licence.issued_at,
         status_reason=licence.status_reason if licence.status != Licence.Status.VALID else "",
         fields=fields_of(licence, public=True),
+        superseded_by=_newer(licence) if verification.result == SUPERSEDED else None,
     )
     return view
+
+
+def _newer(licence: Licence) -> str | None:
+    """The identifier of the version that replaced a superseded licence."""
+    return (
+        Licence.objects.filter(previous_id=licence.pk).values_list("identifier", flat=True).first()
+    )
 
 
 # --- The holder's wallet and shares -------------------------------------------------------------

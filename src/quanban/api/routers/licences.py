@@ -59,6 +59,7 @@ class VerificationOut(Schema):
     issued_at: dt.datetime | None = None
     status_reason: str = ""
     fields: list[FieldOut] = Field(default_factory=list, description="The public fields.")
+    superseded_by: str | None = Field(None, description="Superseded: the version in force now.")
 
     @staticmethod
     def of(verification: selectors.Verification) -> VerificationOut:
