@@ -151,6 +151,9 @@ def test_public_results_pages(world, case):
     client = Client()
     index = client.get("/feedback/").content.decode()
     assert "济南市行政审批服务局" in index and "100%" in index
+    # The halls too, each with its find-fault link.
+    assert "济南市民中心" in index
+    assert f"/complaints/new/?target=hall&amp;id={world['city'].hall.pk}" in index
     page = client.get(f"/feedback/department/{world['city'].department.pk}/")
     assert page.status_code == 200 and 'id="total">1<' in page.content.decode()
     assert client.get(f"/feedback/planet/{world['city'].department.pk}/").status_code == 404

@@ -139,3 +139,27 @@ def test_the_national_export(world, rated):
     )
     assert [r[5] for r in provincial] == ["5", "3", "4", "1", "2"]
     assert all("13900001111" not in "".join(r) for r in rows)
+
+
+def test_the_index_lists_departments_and_halls(world, rated):
+    city = world["city"]
+    assert selectors.public_units("hall") == [
+        {
+            "id": city.hall.pk,
+            "name": "济南市民中心",
+            "total": 4,
+            "bad": 2,
+            "satisfaction_rate": Decimal("0.5000"),
+        }
+    ]
+    departments = {row["id"]: row for row in selectors.public_units("department")}
+    assert (departments[city.department.pk]["total"], departments[city.other_department.pk]) == (
+        4,
+        {
+            "id": city.other_department.pk,
+            "name": "济南市市场监督管理局",
+            "total": 0,
+            "bad": 0,
+            "satisfaction_rate": None,
+        },
+    )

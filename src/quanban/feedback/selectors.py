@@ -334,19 +334,24 @@ def public_results(*, scope: str, subject_id: int, record_limit: int = 20) -> Pu
     )
 
 
-def public_departments() -> list[dict[str, Any]]:
-    """Every active department with its current ratings and bad ratings (one grouped query)."""
+def public_units(kind: str = OrgUnit.Kind.DEPARTMENT) -> list[dict[str, Any]]:
+    """Every active department (or hall, or district) with its current ratings, bad ratings and
+    satisfaction rate: one grouped query over every current rating (the index page; see
+    docs/benchmarks.md on its growth), one for the units."""
+    column = {
+        OrgUnit.Kind.DEPARTMENT: "department_id",
+        OrgUnit.Kind.HALL: "hall_id",
+        OrgUnit.Kind.DISTRICT: "district_id",
+    }[OrgUnit.Kind(kind)]
     figures = {
-        row["department_id"]: row
-        for row in Rating.objects.filter(superseded=False, department__isnull=False)
+        row[column]: row
+        for row in Rating.objects.filter(superseded=False, **{f"{column}__isnull": False})
         .order_by()
-        .values("department_id")
+        .values(column)
         .annotate(total=Count("pk"), bad=Count("pk", filter=Q(level__lte=BAD_AT_MOST)))
     }
     rows = []
-    for unit in OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT, is_active=True).order_by(
-        "sort", "path"
-    ):
+    for unit in OrgUnit.objects.filter(kind=kind, is_active=True).order_by("sort", "path"):
         row = figures.get(unit.pk, {"total": 0, "bad": 0})
         rows.append(
             {
@@ -358,6 +363,10 @@ def public_departments() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def public_departments() -> list[dict[str, Any]]:
+    return public_units(OrgUnit.Kind.DEPARTMENT)
 
 
 # --- The monthly evaluation's figures ------------------------------------------------------------

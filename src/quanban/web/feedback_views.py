@@ -295,7 +295,12 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def results_index(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "web/feedback/results_index.html", {"departments": selectors.public_departments()}
+        request,
+        "web/feedback/results_index.html",
+        {
+            "departments": selectors.public_units(OrgUnit.Kind.DEPARTMENT),
+            "halls": selectors.public_units(OrgUnit.Kind.HALL),
+        },
     )
 
 
