@@ -384,7 +384,7 @@ def _in_process(world: World, n: int = 30) -> InProcess:
     """What one request does, seen from inside (Django's test client, same database, one at a
     time): statements per request, what the instant submission's are, and for how much of it
     the submission holds the audit chain's head — the lock every audited write in the city
-    waits for, taken at its first audit record and held until the transaction commits."""
+    waits for, taken when its audit records are appended and held until the transaction commits."""
     from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
@@ -427,17 +427,19 @@ def _in_process(world: World, n: int = 30) -> InProcess:
         counts["bare_submit"] = len(queries)
 
     # Timing only: the head is taken as before; the wrapper notes when, and when it is let go.
+    # The head's row lock is taken by the first write after a head (audit._write_after: the
+    # conditional move, or the locking read it falls back to) and held to the commit.
     marks: dict[str, float] = {}
-    locked_head = audit._locked_head
+    write_after = audit._write_after
 
-    def timed_head() -> Any:
+    def timed_write(*args: Any, **kwargs: Any) -> Any:
         if "taken" not in marks:
             marks["taken"] = time.perf_counter()
             transaction.on_commit(lambda: marks.setdefault("released", time.perf_counter()))
-        return locked_head()
+        return write_after(*args, **kwargs)
 
     held, share = [], []
-    audit._locked_head = timed_head  # type: ignore[assignment]
+    audit._write_after = timed_write  # type: ignore[assignment]
     try:
         for i in range(n):
             marks.clear()
@@ -448,7 +450,7 @@ def _in_process(world: World, n: int = 30) -> InProcess:
             held.append((marks["released"] - marks["taken"]) * 1000)
             share.append((marks["released"] - marks["taken"]) / total)
     finally:
-        audit._locked_head = locked_head  # type: ignore[assignment]
+        audit._write_after = write_after  # type: ignore[assignment]
     return InProcess(
         statements=counts,
         breakdown=dict(kinds.most_common()),
