@@ -279,6 +279,47 @@ def test_a_weight_the_score_does_not_know_is_a_configuration_error():
         evaluation_weights("red=-1")
 
 
+def test_ratings_and_complaints_from_the_feedback_app(june, world, settings):
+    """A's applicant rates it 4 and D's 2 on 18 June (both were received by ``clerk`` at W); a
+    citizen complains about ``reviewer`` on 20 June; a rating and a complaint in July do not
+    count."""
+    from quanban.feedback import services as feedback
+
+    citizen = factories.make_citizen("13900001111")
+    with at("2026-06-18"):
+        feedback.rating_submit_for_case(user=citizen, case=june["a"], level=4)
+        feedback.rating_submit_for_case(user=citizen, case=june["d"], level=2)
+    with at("2026-06-20"):
+        feedback.complaint_submit(
+            user=citizen,
+            target="person",
+            target_id=world["reviewer"].pk,
+            category="attitude",
+            text="态度生硬",
+        )
+    with at("2026-07-01", 1):
+        feedback.rating_submit_for_case(user=citizen, case=june["g"], level=1)
+        feedback.complaint_submit(
+            user=citizen,
+            target="person",
+            target_id=world["clerk"].pk,
+            category="process",
+            text="慢",
+        )
+    settings.EVALUATION_WEIGHTS = "on_time=80,rating=20"
+    with at("2026-07-01", 2):
+        evaluation = evaluation_compute(month=JUNE)
+    rows = {key: (v[6], v[7], v[8], v[9]) for key, v in table(evaluation).items()}
+    assert rows[("staff", "clerk")] == (2, Decimal("3.00"), 0, Decimal("92.00"))  # 80 + 20 × 3/5
+    assert rows[("staff", "reviewer")] == (0, None, 1, Decimal("91.00"))  # 100 − 1 − 3 − 5
+    assert rows[("window", "综合受理 1 号窗口")] == (2, Decimal("3.00"), 0, Decimal("72.00"))
+    assert rows[("office", "综合受理处")] == (1, Decimal("4.00"), 0, Decimal("53.33"))
+    assert rows[("office", "登记注册处")] == (1, Decimal("2.00"), 0, Decimal("88.00"))
+    # 80 × 2/3 + 20 × 4/5 − 4 × 1 − 4 × 3 − 1 × 5 = 48.33
+    assert rows[("department", "济南市行政审批服务局")] == (1, Decimal("4.00"), 1, Decimal("48.33"))
+    assert rows[("department", "济南市市场监督管理局")] == (1, Decimal("2.00"), 0, Decimal("88.00"))
+
+
 def state() -> tuple:
     return (
         list(EvaluationMonth.objects.values_list("month", "revision", "computed_at")),

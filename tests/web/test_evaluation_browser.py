@@ -92,11 +92,27 @@ def test_a_supervisor_reads_june_and_downloads_it(page, june, tmp_path):
     name = {u: june[u].display_name for u in ("clerk", "hall")}
     staff = rows(page)
     assert len(staff) == 3  # the clerk, the approver, the hall clerk (the reviewer counts none)
-    assert [name["clerk"], d1, "1", "1", "0", "0", "—", "0", "0", "0", "100.00"] in staff
-    assert [name["hall"], d1, "0", "0", "1", "1", "100.00%", "0", "0", "0", "100.00"] in staff
+    assert [name["clerk"], d1, "1", "1", "0", "0", "—", "0", "0", "0", "—", "0", "100.00"] in staff
+    assert [
+        name["hall"],
+        d1,
+        "0",
+        "0",
+        "1",
+        "1",
+        "100.00%",
+        "0",
+        "0",
+        "0",
+        "—",
+        "0",
+        "100.00",
+    ] in staff
     page.get_by_role("link", name="部门", exact=True).click()
     page.wait_for_url("**/2026-06/?scope=department&sort=-score")
-    assert rows(page) == [[d1, "", "1", "1", "1", "1", "100.00%", "0", "0", "0", "100.00"]]
+    assert rows(page) == [
+        [d1, "", "1", "1", "1", "1", "100.00%", "0", "0", "0", "—", "0", "100.00"]
+    ]
     # Sorted by the number finished, most first, then least first.
     page.get_by_role("link", name="工作人员", exact=True).click()
     page.wait_for_url("**/2026-06/?scope=staff&sort=-score")

@@ -19,8 +19,8 @@ What is counted (a case counts in the month when the moment named falls in it, c
 - yellow and red cards (黄牌数, 红牌数): card events whose level began in the month — the task's
   assignee, the task's office (a case's own card: its lead office), the card's department.
   Windows receive no cards (cards are raised on the departments' work).
-- ratings and complaints: from the feedback app once it exists (``_feedback_figures``); 0 and
-  empty until then.
+- ratings (评价数, 平均评价) and complaints (投诉数): from the feedback app
+  (``_feedback_figures``).
 
 Everything is counted by the database: one pass over the month's cases (a narrow selection held
 once, then grouped by each subject column), one over the month's cards, and the rows inserted in
@@ -39,8 +39,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models import Case as Choose
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,6 +51,7 @@ from quanban.cases.models import Case
 from quanban.core import clock, workdays
 from quanban.core.audit import audit_record
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from quanban.feedback.models import Complaint, Rating
 from quanban.supervision.models import CardEvent, EvaluationMonth, EvaluationRow
 from quanban.supervision.selectors import is_supervisor
 
@@ -276,13 +277,49 @@ def _card_figures(month: dt.date, into: dict[Subject, Figures]) -> None:
 
 
 def _feedback_figures(month: dt.date, into: dict[Subject, Figures]) -> None:
-    """Ratings (好差评) and complaints: the seam for the feedback app.
+    """Ratings (好差评) and complaints (找茬) of the month, from the feedback app.
 
-    There is no feedback app yet, so every subject keeps 0 ratings, no average and 0 complaints.
-    When it lands, count here — set-based, as above — per staff member, window, office and
-    department: ``ratings`` (how many), ``rating_average`` (1–5, 5 the best, two places) and
-    ``complaints`` (substantiated ones) of the month; the score already weighs them.
+    Ratings: the current ones (a replaced first rating no longer counts) given in the month, by
+    the subjects the rating copied from its case or visit — the staff member (the case's first
+    responder, the visit's clerk), window, office and department; how many, and their average
+    level (5 非常满意 … 1 非常不满意), two places. Complaints: every complaint filed in the month —
+    against a named staff member (staff), about a case (its lead office), and the department
+    answerable; windows have none of their own.
     """
+    end = next_month(month)
+    ratings = Rating.objects.order_by().filter(
+        rated_on__gte=month, rated_on__lt=end, superseded=False
+    )
+    for scope, column in (
+        (Scope.STAFF, "staff_id"),
+        (Scope.WINDOW, "window_id"),
+        (Scope.OFFICE, "office_id"),
+        (Scope.DEPARTMENT, "department_id"),
+    ):
+        grouped = (
+            ratings.filter(**{f"{column}__isnull": False})
+            .values(subject=F(column))
+            .annotate(n=Count("pk"), average=Avg("level"))
+            .values_list("subject", "n", "average")
+        )
+        for subject, count, average in grouped:
+            figures = into.setdefault((scope, subject), Figures())
+            figures.ratings = count
+            figures.rating_average = Decimal(str(average)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    complaints = Complaint.objects.order_by().filter(created_on__gte=month, created_on__lt=end)
+    for scope, column in (
+        (Scope.STAFF, "person_id"),
+        (Scope.OFFICE, "case__lead_office_id"),
+        (Scope.DEPARTMENT, "department_id"),
+    ):
+        counted = (
+            complaints.filter(**{f"{column}__isnull": False})
+            .values(subject=F(column))
+            .annotate(n=Count("pk"))
+            .values_list("subject", "n")
+        )
+        for subject, count in counted:
+            into.setdefault((scope, subject), Figures()).complaints = count
 
 
 def evaluation_figures(month: dt.date) -> dict[Subject, Figures]:

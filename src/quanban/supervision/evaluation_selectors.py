@@ -36,6 +36,8 @@ SORTS = (
     "on_time_rate",
     "yellow_cards",
     "red_cards",
+    "ratings",
+    "rating_average",
     "complaints",
 )
 DEFAULT_SORT = "-score"

@@ -40,6 +40,8 @@ COLUMNS = (
     ("on_time_rate", gettext_lazy("按时办结率")),
     ("yellow_cards", gettext_lazy("黄牌数")),
     ("red_cards", gettext_lazy("红牌数")),
+    ("ratings", gettext_lazy("评价数")),
+    ("rating_average", gettext_lazy("平均评价")),
     ("complaints", gettext_lazy("投诉数")),
     ("score", gettext_lazy("综合得分")),
 )
