@@ -313,7 +313,8 @@ def test_ratings_and_complaints_from_the_feedback_app(june, world, settings):
     assert rows[("staff", "clerk")] == (2, Decimal("3.00"), 0, Decimal("92.00"))  # 80 + 20 × 3/5
     assert rows[("staff", "reviewer")] == (0, None, 1, Decimal("91.00"))  # 100 − 1 − 3 − 5
     assert rows[("window", "综合受理 1 号窗口")] == (2, Decimal("3.00"), 0, Decimal("72.00"))
-    assert rows[("office", "综合受理处")] == (1, Decimal("4.00"), 0, Decimal("53.33"))
+    # The complaint's follow-up is the reviewer's office's: 80 × 2/3 + 16 − 4 − 12 − 5 = 48.33.
+    assert rows[("office", "综合受理处")] == (1, Decimal("4.00"), 1, Decimal("48.33"))
     assert rows[("office", "登记注册处")] == (1, Decimal("2.00"), 0, Decimal("88.00"))
     # 80 × 2/3 + 20 × 4/5 − 4 × 1 − 4 × 3 − 1 × 5 = 48.33
     assert rows[("department", "济南市行政审批服务局")] == (1, Decimal("4.00"), 1, Decimal("48.33"))

@@ -39,8 +39,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models import Case as Choose
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,7 +51,7 @@ from quanban.cases.models import Case
 from quanban.core import clock, workdays
 from quanban.core.audit import audit_record
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from quanban.feedback.models import Complaint, Rating
+from quanban.feedback.selectors import ratings_by_subject
 from quanban.supervision.models import CardEvent, EvaluationMonth, EvaluationRow
 from quanban.supervision.selectors import is_supervisor
 
@@ -277,49 +277,17 @@ def _card_figures(month: dt.date, into: dict[Subject, Figures]) -> None:
 
 
 def _feedback_figures(month: dt.date, into: dict[Subject, Figures]) -> None:
-    """Ratings (好差评) and complaints (找茬) of the month, from the feedback app.
-
-    Ratings: the current ones (a replaced first rating no longer counts) given in the month, by
-    the subjects the rating copied from its case or visit — the staff member (the case's first
-    responder, the visit's clerk), window, office and department; how many, and their average
-    level (5 非常满意 … 1 非常不满意), two places. Complaints: every complaint filed in the month —
-    against a named staff member (staff), about a case (its lead office), and the department
-    answerable; windows have none of their own.
-    """
-    end = next_month(month)
-    ratings = Rating.objects.order_by().filter(
-        rated_on__gte=month, rated_on__lt=end, superseded=False
-    )
-    for scope, column in (
-        (Scope.STAFF, "staff_id"),
-        (Scope.WINDOW, "window_id"),
-        (Scope.OFFICE, "office_id"),
-        (Scope.DEPARTMENT, "department_id"),
-    ):
-        grouped = (
-            ratings.filter(**{f"{column}__isnull": False})
-            .values(subject=F(column))
-            .annotate(n=Count("pk"), average=Avg("level"))
-            .values_list("subject", "n", "average")
-        )
-        for subject, count, average in grouped:
-            figures = into.setdefault((scope, subject), Figures())
-            figures.ratings = count
-            figures.rating_average = Decimal(str(average)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    complaints = Complaint.objects.order_by().filter(created_on__gte=month, created_on__lt=end)
-    for scope, column in (
-        (Scope.STAFF, "person_id"),
-        (Scope.OFFICE, "case__lead_office_id"),
-        (Scope.DEPARTMENT, "department_id"),
-    ):
-        counted = (
-            complaints.filter(**{f"{column}__isnull": False})
-            .values(subject=F(column))
-            .annotate(n=Count("pk"))
-            .values_list("subject", "n")
-        )
-        for subject, count in counted:
-            into.setdefault((scope, subject), Figures()).complaints = count
+    """Ratings (好差评) and complaints (找茬) of the month, as the feedback app counts them for the
+    evaluation (``quanban.feedback.selectors.ratings_by_subject``, docs/feedback.md): current
+    ratings given in the month by the staff member, window, office and department they copied from
+    their case or visit (how many, the average level, 5 the best); complaints filed in the month
+    by the staff member named, the office their follow-up is assigned to, and the department
+    answerable. Seven grouped statements."""
+    for subject in ratings_by_subject(month_start=month, month_end=next_month(month)):
+        figures = into.setdefault((subject.scope, subject.subject_id), Figures())
+        figures.ratings = subject.ratings
+        figures.rating_average = subject.rating_average
+        figures.complaints = subject.complaints
 
 
 def evaluation_figures(month: dt.date) -> dict[Subject, Figures]:
