@@ -472,6 +472,7 @@ def case_accept(
             case,
             expected_version=expected_version,
             related=(*LOCK_RELATED, "item_version__item", "window"),
+            clock_events=True,  # the accepted case's clock is shown without asking again
         )
         require_transition(locked, "accept")
         ticked = _tick(locked, received_material_ids)
