@@ -111,7 +111,7 @@ def _written() -> dict[str, int]:
         "audit_records": AuditRecord.objects.filter(action="card.raise").count(),
         # each batch's record names the cards it raised
         "audited_cards": sum(
-            len(changes["cards"])
+            len(changes["yellow"]) + len(changes["red"])
             for changes in AuditRecord.objects.filter(action="card.raise").values_list(
                 "changes", flat=True
             )

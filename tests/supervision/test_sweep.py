@@ -19,6 +19,7 @@ from quanban.accounts import services as accounts
 from quanban.accounts.roles import Role
 from quanban.cases import services
 from quanban.cases.models import Case, Task
+from quanban.core.models import AuditRecord
 from quanban.notify.models import OutboxMessage
 from quanban.supervision.models import CardEvent
 from quanban.supervision.sweep import SweepReport, card_sweep
@@ -226,6 +227,24 @@ def test_the_sweep_writes_one_audit_record_a_batch_naming_each_card(city, people
     assert AuditRecord.objects.count() == before + 2
     tasks = [Task.objects.get(case=case).pk for case in cases]
     assert [r.changes for r in records] == [
-        {"on": "2026-06-18", "cards": [[tasks[0], "none", "red"], [tasks[1], "none", "red"]]},
-        {"on": "2026-06-18", "cards": [[tasks[2], "none", "red"]]},
+        {"on": "2026-06-18", "yellow": [], "red": tasks[:2], "red_from_none": tasks[:2]},
+        {"on": "2026-06-18", "yellow": [], "red": tasks[2:], "red_from_none": tasks[2:]},
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_is_drained_by_several_connections_each_card_once(city):
+    if connection.vendor != "postgresql":
+        pytest.skip("the helpers' connections need PostgreSQL's row locks")
+    clerk = factories.make_staff(city, Role.WINDOW_CLERK)
+    factories.make_staff(city, Role.OFFICE_HEAD, scope=city.office)
+    for n in range(1, 26):
+        accepted_case(city, clerk, n)
+    report = card_sweep(today=D("2026-06-18"), batch_size=3, threads=3)
+    assert (report.yellow, report.red) == (0, 25)
+    assert CardEvent.objects.count() == 50
+    assert set(Task.objects.values_list("card_level", flat=True)) == {"red"}
+    records = AuditRecord.objects.filter(action="card.raise").values_list("changes", flat=True)
+    raised = sorted(pk for changes in records for pk in changes["red"])
+    assert raised == sorted(Task.objects.values_list("pk", flat=True))  # each named once
+    assert OutboxMessage.objects.filter(channel="in_app").count() == report.messages

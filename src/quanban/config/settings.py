@@ -236,6 +236,8 @@ LICENCE_SHARE_HOURS = env_int("QUANBAN_LICENCE_SHARE_HOURS", 72)
 
 # 绩效评估: the weights of the monthly score ("on_time=100,rating=0,yellow=1,red=3,complaint=5";
 # keys left out keep their default). See docs/evaluation.md.
+# Connections the card sweep drains a backlog with, side by side (docs/supervision.md).
+SUPERVISION_SWEEP_THREADS = env_int("QUANBAN_SWEEP_THREADS", 2)
 EVALUATION_WEIGHTS = os.environ.get(
     "QUANBAN_EVALUATION_WEIGHTS", "on_time=100,rating=0,yellow=1,red=3,complaint=5"
 )
