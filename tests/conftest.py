@@ -6,6 +6,9 @@ import pytest
 
 from tests import factories
 
+# The real browser (tests/browser.py): one Chromium for every directory's page tests.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture
 def city(db):

@@ -1266,6 +1266,7 @@ def _openapi_path(route: str) -> str:
 # --- 绩效评估: supervisors read, compute and recompute; department heads (not a caller here) read
 # their own department's rows (tests/supervision/test_evaluation.py); everyone else 403.
 
+
 def _evaluation(world: World) -> Any:
     """February 2025's evaluation, computed by the worker (empty: no cases then)."""
     import datetime as dt

@@ -386,7 +386,7 @@ class TestDemoCity:
         }
         grants = AuditRecord.objects.filter(action="role.grant")
         assert set(grants.values_list("actor_name", "channel")) == {("secadmin", "cli")}
-        work = AuditRecord.objects.filter(action__regex=r"^(case|task)\.")
+        work = AuditRecord.objects.filter(action__regex=r"^(case|task|licence)\.")
         assert set(work.values_list("actor_name", flat=True)) == {
             "clerk01",
             "clerk02",
@@ -396,7 +396,7 @@ class TestDemoCity:
             "13905310001",
         }
         others = AuditRecord.objects.exclude(action="role.grant").exclude(
-            action__regex=r"^(case|task)\."
+            action__regex=r"^(case|task|licence)\."
         )
         assert set(others.values_list("actor_name", "channel")) == {("quanban demo", "cli")}
         person = AuditRecord.objects.filter(action="person.register").first()

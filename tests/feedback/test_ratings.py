@@ -6,12 +6,14 @@ import datetime as dt
 
 import pytest
 
+from quanban.accounts import services as accounts
 from quanban.cases.models import Case
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from quanban.core.models import AuditRecord
 from quanban.feedback import services
 from quanban.feedback.models import FollowUp, Rating, RatingInvite
 from quanban.notify.models import OutboxMessage
+from tests import factories
 from tests.feedback.conftest import finished_case
 
 
@@ -224,3 +226,23 @@ def test_invite_needs_a_phone_and_a_finished_case(world):
     with pytest.raises(Conflict):
         services.rating_invite(case=case)
     assert RatingInvite.objects.count() == 0
+
+
+def test_the_worker_invites_each_case_that_reached_its_applicant_once(world, traveller):
+    handed_over = finished_case(world)
+    other = accounts.person_register(
+        name="王五", id_number=factories.valid_id_number(seq="552"), phone=""
+    )
+    no_phone = finished_case(world, person=other)
+    assert (handed_over.delivered_at, no_phone.delivered_at) != (None, None)
+    assert OutboxMessage.objects.filter(event="rating_invite").count() == 0  # not inline
+    assert services.rating_invite_due() == 1
+    assert list(RatingInvite.objects.values_list("case_id", flat=True)) == [handed_over.pk]
+    assert services.rating_invite_due() == 0  # never twice
+    traveller.shift(dt.timedelta(days=2))
+    late = finished_case(world)
+    assert services.rating_invite_due() == 1  # the earlier ones are out of the lookback now
+    assert sorted(RatingInvite.objects.values_list("case_id", flat=True)) == sorted(
+        [handed_over.pk, late.pk]
+    )
+    assert OutboxMessage.objects.filter(event="rating_invite").count() == 2

@@ -90,11 +90,17 @@ def test_a_rejected_case_issues_nothing(
     assert Licence.objects.count() == 0
 
 
-def test_a_case_still_in_review_issues_nothing(approved_case):
-    Case.objects.filter(pk=approved_case.pk).update(state=Case.State.ACCEPTED)
-    approved_case.refresh_from_db()
+def test_a_case_still_in_review_issues_nothing(
+    city, clerk, instant_version, entity, seal_store, work_calendar
+):
+    # Finished before the department had its seal: no licence came with the result.
+    case = decided_case(clerk, instant_version, entity, city.window)
+    assert Licence.objects.count() == 0
+    seals.seal_key_create(department_code=city.department.uscc)
+    Case.objects.filter(pk=case.pk).update(state=Case.State.ACCEPTED)
+    case.refresh_from_db()
     with pytest.raises(Conflict) as raised:
-        licence_issue(case=approved_case, user=None)
+        licence_issue(case=case, user=None)
     assert raised.value.code == "licence_case_not_approved"
     assert Licence.objects.count() == 0
 
@@ -169,3 +175,21 @@ def test_licence_due_only_for_an_approval_of_an_item_naming_a_licence(approved_c
     assert licence_due(approved_case)
     approved_case.item_version.result_licence_type = " "
     assert not licence_due(approved_case)
+
+
+def test_the_result_brings_its_licence_and_a_refusal_is_recorded_not_blocking(
+    city, clerk, instant_version, entity, seal_store, work_calendar
+):
+    # No seal key yet: the applicant still gets the result; the refusal is in the audit trail.
+    case = decided_case(clerk, instant_version, entity, city.window)
+    assert (case.state, Licence.objects.count()) == ("finished", 0)
+    refused = AuditRecord.objects.get(action="licence.issue")
+    assert (refused.result, refused.object_id, refused.changes["code"]) == (
+        "failed",
+        str(case.pk),
+        "seal_key_missing",
+    )
+    # With the key, the next result comes with its licence at once.
+    seals.seal_key_create(department_code=city.department.uscc)
+    second = decided_case(clerk, instant_version, entity, city.window)
+    assert list(Licence.objects.values_list("case_id", flat=True)) == [second.pk]

@@ -25,7 +25,7 @@ from quanban.licences.services import (
     licence_suspend,
 )
 from tests import factories
-from tests.licences.conftest import SHANGHAI
+from tests.licences.conftest import SHANGHAI, decided_case
 
 
 @pytest.fixture
@@ -234,11 +234,14 @@ def test_rotation_keeps_old_licences_verifiable(licence, city):
     assert selectors.licence_verify(licence.identifier).result == "valid"
 
 
-def test_ed25519_is_the_configurable_alternative(city, settings, approved_case):
+def test_ed25519_is_the_configurable_alternative(
+    city, settings, clerk, instant_version, entity, seal_store, work_calendar
+):
     settings.LICENCE_SEAL_ALGORITHM = "ed25519"
     key = seals.seal_key_create(department_code=city.department.uscc)
     assert key.key_id.startswith("ed25519-")
-    licence = licence_issue(case=approved_case, user=None)
+    case = decided_case(clerk, instant_version, entity, city.window)
+    licence = licence_issue(case=case, user=None)  # issued with the result; the same one
     assert (licence.seal_algorithm, licence.seal_key_id) == ("ed25519", key.key_id)
     assert selectors.licence_verify(licence.identifier).result == "valid"
 

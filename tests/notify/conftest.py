@@ -12,9 +12,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from quanban.accounts import services as accounts
 from tests import factories
 
-# The real browser (Playwright + Debian's Chromium) of the page tests, for the bell's test.
-from tests.web.conftest import chromium, page  # noqa: F401
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Monday, mid-morning in the city: outside the default quiet hours (22:00–07:00).
 MORNING = dt.datetime(2026, 6, 15, 10, 0, tzinfo=SHANGHAI)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,6 +92,32 @@ def _serves_window(user: User, window: OrgUnit) -> bool:
         "org_unit__path", flat=True
     )
     return any(window.path.startswith(scope) for scope in scopes)
+
+
+# How far back the worker looks for finished cases to invite (it runs every few minutes; a day
+# covers a worker that was down overnight).
+INVITE_LOOKBACK = dt.timedelta(days=1)
+
+
+def rating_invite_due() -> int:
+    """Invite the applicants of cases that reached them lately (finished and delivered in the
+    last day) and were neither invited nor rated: the worker's round, so that the case runtime
+    does not pay for it. Each case in its own transaction; returns how many were invited. (An
+    applicant without a phone number is met again each round at the cost of reading the row.)"""
+    since = clock.now() - INVITE_LOOKBACK
+    due = (
+        Case.objects.filter(
+            state=Case.State.FINISHED, finished_at__gte=since, delivered_at__isnull=False
+        )
+        .exclude(Exists(RatingInvite.objects.filter(case=OuterRef("pk"))))
+        .exclude(Exists(Rating.objects.filter(case=OuterRef("pk"))))
+        .select_related("person", "entity", "submitted_by", "item_version")
+        .order_by("finished_at", "pk")
+    )
+    invited = 0
+    for case in due.iterator(chunk_size=500):
+        invited += rating_invite(case=case) is not None
+    return invited
 
 
 def rating_invite(*, case: Case) -> RatingInvite | None:

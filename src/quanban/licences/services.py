@@ -8,6 +8,7 @@ is issued; it is idempotent (a second call for the same case returns the licence
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,14 @@ from quanban.accounts.roles import Role
 from quanban.cases.models import Case
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
-from quanban.core.errors import Conflict, PermissionDenied, StaleEdit, ValidationFailed
+from quanban.core.errors import (
+    ApplicationError,
+    Conflict,
+    PermissionDenied,
+    StaleEdit,
+    ValidationFailed,
+)
+from quanban.core.models import AuditRecord
 from quanban.licences import seals
 from quanban.licences.canonical import canonical_bytes, licence_body
 from quanban.licences.identifiers import TYPE_CODE_RE, licence_identifier
@@ -38,6 +46,8 @@ AUDIT_FIELDS = ("identifier", "status", "status_reason", "version", "valid_until
 SHARE_SALT = "quanban.licences.share"
 MAX_SHARE_HOURS = 30 * 24
 MAX_REASON = 1000
+
+logger = logging.getLogger("quanban.licences")
 
 
 # --- Licence types -----------------------------------------------------------------------------
@@ -299,6 +309,33 @@ def _seal_and_create(
 def licence_due(case: Case) -> bool:
     """Whether the case's result is a licence to issue: approved, and its item names a type."""
     return case.decision in APPROVED and bool(case.item_version.result_licence_type.strip())
+
+
+def licence_issue_with_result(*, case: Case, user: User | None) -> Licence | None:
+    """The case runtime's call when a result is issued: the licence its item produces, if the
+    library holds that type (a result the library does not know is a paper one).
+
+    A licence that cannot be issued (no seal key yet, the form lacks a field the type needs, the
+    applicant cannot hold it) does not keep the applicant from the result: the refusal is
+    written to the audit trail (``licence.issue``, failed, with its code and message) and logged,
+    and ``licence_issue`` can be called again once it is put right.
+    """
+    if not licence_due(case):
+        return None
+    kind = HolderKind.PERSON if case.person_id else HolderKind.ENTITY
+    if licence_type_for(case.item_version.result_licence_type, holder_kind=kind) is None:
+        return None
+    try:
+        return licence_issue(case=case, user=user)
+    except ApplicationError as refused:
+        logger.warning("Licence for case %s not issued: %s", case.pk, refused)
+        audit_record(
+            action="licence.issue",
+            obj=case,
+            result=AuditRecord.Result.FAILED,
+            changes={"code": refused.code, "message": str(refused)},
+        )
+        return None
 
 
 def licence_issue(*, case: Case, user: User | None) -> Licence:

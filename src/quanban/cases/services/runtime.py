@@ -42,6 +42,7 @@ from quanban.catalogue import process as definitions
 from quanban.core import clock
 from quanban.core.audit import audit_batch, audit_record, snapshot
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationFailed
+from quanban.licences.services import licence_issue_with_result
 
 # Who may work a task given its role. Reviewing and approving stay apart (一审一核): an approver
 # may review, but never approve a case they reviewed themselves (task_complete checks that).
@@ -780,6 +781,10 @@ def _issue(
         ),
     )
     audit("issue", case, before, delivery=delivery, tracking_number=tracking)
+    # The electronic licence the item produces, issued with the result (quanban.licences). The
+    # invitation to rate the service follows from the worker once the applicant has the result
+    # (quanban.feedback.tasks).
+    licence_issue_with_result(case=case, user=by)
     if notify:
         applicant_notify(case, "issued")
 

@@ -6,69 +6,164 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('supervision', '0002_acknowledge_and_notes'),
+        ("accounts", "0001_initial"),
+        ("supervision", "0002_acknowledge_and_notes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EvaluationMonth',
+            name="EvaluationMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(unique=True, verbose_name='评估月份')),
-                ('weights', models.JSONField(default=dict, verbose_name='评分权重')),
-                ('computed_at', models.DateTimeField(verbose_name='计算时间')),
-                ('revision', models.PositiveIntegerField(default=1, verbose_name='计算次数')),
-                ('computed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(unique=True, verbose_name="评估月份")),
+                ("weights", models.JSONField(default=dict, verbose_name="评分权重")),
+                ("computed_at", models.DateTimeField(verbose_name="计算时间")),
+                ("revision", models.PositiveIntegerField(default=1, verbose_name="计算次数")),
+                (
+                    "computed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '月度绩效评估',
-                'verbose_name_plural': '月度绩效评估',
-                'ordering': ['-month'],
+                "verbose_name": "月度绩效评估",
+                "verbose_name_plural": "月度绩效评估",
+                "ordering": ["-month"],
             },
         ),
         migrations.CreateModel(
-            name='EvaluationRow',
+            name="EvaluationRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('staff', '工作人员'), ('window', '窗口'), ('office', '处(科)室'), ('department', '部门')], max_length=10, verbose_name='评估对象类型')),
-                ('received', models.PositiveIntegerField(default=0, verbose_name='收件数')),
-                ('accepted', models.PositiveIntegerField(default=0, verbose_name='受理数')),
-                ('finished', models.PositiveIntegerField(default=0, verbose_name='办结数')),
-                ('finished_on_time', models.PositiveIntegerField(default=0, verbose_name='按时办结数')),
-                ('yellow_cards', models.PositiveIntegerField(default=0, verbose_name='黄牌数')),
-                ('red_cards', models.PositiveIntegerField(default=0, verbose_name='红牌数')),
-                ('ratings', models.PositiveIntegerField(default=0, verbose_name='评价数')),
-                ('rating_average', models.DecimalField(blank=True, decimal_places=2, max_digits=4, null=True, verbose_name='平均评价')),
-                ('complaints', models.PositiveIntegerField(default=0, verbose_name='投诉数')),
-                ('score', models.DecimalField(decimal_places=2, default=0, max_digits=6, verbose_name='综合得分')),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='supervision.evaluationmonth')),
-                ('org_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.orgunit')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("staff", "工作人员"),
+                            ("window", "窗口"),
+                            ("office", "处(科)室"),
+                            ("department", "部门"),
+                        ],
+                        max_length=10,
+                        verbose_name="评估对象类型",
+                    ),
+                ),
+                ("received", models.PositiveIntegerField(default=0, verbose_name="收件数")),
+                ("accepted", models.PositiveIntegerField(default=0, verbose_name="受理数")),
+                ("finished", models.PositiveIntegerField(default=0, verbose_name="办结数")),
+                (
+                    "finished_on_time",
+                    models.PositiveIntegerField(default=0, verbose_name="按时办结数"),
+                ),
+                ("yellow_cards", models.PositiveIntegerField(default=0, verbose_name="黄牌数")),
+                ("red_cards", models.PositiveIntegerField(default=0, verbose_name="红牌数")),
+                ("ratings", models.PositiveIntegerField(default=0, verbose_name="评价数")),
+                (
+                    "rating_average",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=4,
+                        null=True,
+                        verbose_name="平均评价",
+                    ),
+                ),
+                ("complaints", models.PositiveIntegerField(default=0, verbose_name="投诉数")),
+                (
+                    "score",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=6, verbose_name="综合得分"
+                    ),
+                ),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rows",
+                        to="supervision.evaluationmonth",
+                    ),
+                ),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.orgunit",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '绩效评估结果',
-                'verbose_name_plural': '绩效评估结果',
-                'ordering': ['scope', '-score', 'pk'],
+                "verbose_name": "绩效评估结果",
+                "verbose_name_plural": "绩效评估结果",
+                "ordering": ["scope", "-score", "pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='evaluationmonth',
-            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='evaluation_month_first_day'),
+            model_name="evaluationmonth",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__day", 1)), name="evaluation_month_first_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evaluationrow',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('org_unit__isnull', True), ('scope', 'staff'), ('user__isnull', False)), models.Q(models.Q(('scope', 'staff'), _negated=True), ('org_unit__isnull', False), ('user__isnull', True)), _connector='OR'), name='evaluation_row_subject'),
+            model_name="evaluationrow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("org_unit__isnull", True), ("scope", "staff"), ("user__isnull", False)
+                    ),
+                    models.Q(
+                        models.Q(("scope", "staff"), _negated=True),
+                        ("org_unit__isnull", False),
+                        ("user__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="evaluation_row_subject",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evaluationrow',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('evaluation', 'scope', 'user'), name='evaluation_once_a_user'),
+            model_name="evaluationrow",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", False)),
+                fields=("evaluation", "scope", "user"),
+                name="evaluation_once_a_user",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evaluationrow',
-            constraint=models.UniqueConstraint(condition=models.Q(('org_unit__isnull', False)), fields=('evaluation', 'scope', 'org_unit'), name='evaluation_once_a_unit'),
+            model_name="evaluationrow",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("org_unit__isnull", False)),
+                fields=("evaluation", "scope", "org_unit"),
+                name="evaluation_once_a_unit",
+            ),
         ),
     ]

@@ -1,4 +1,8 @@
-"""The real browser for page tests: Playwright driving Debian's Chromium."""
+"""The real browser for page tests: Playwright driving Debian's Chromium.
+
+One session-wide browser for every test directory (a plugin of the root conftest): a second
+``sync_playwright`` in the same process would find the first one's event loop running.
+"""
 
 from __future__ import annotations
 
