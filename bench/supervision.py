@@ -312,6 +312,12 @@ def _run(size: str) -> Result:
     today = REFERENCE_TIME.date()
     n = cases_for(size)
     made = generate(n, due_share=DUE_SHARE)
+    if connection.vendor == "postgresql":
+        # The generator's millions of rows flushed first: the sweep is measured on a settled
+        # database (as a live one is, written a little at a time), not paying for the
+        # generator's dirty pages.
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
     open_tasks = Task.objects.filter(state="open").count()
     due_tasks = _due_tasks(today).count()
     due_cases = _due_cases(today).count()
@@ -323,7 +329,7 @@ def _run(size: str) -> Result:
     HUEY.flush()
     before = _written()
     report, full_s = _sweep(today)
-    wrote = _delta(before, _written())
+    wrote = full_wrote = _delta(before, _written())
     raised = report.yellow + report.red
     assert raised == due_tasks + due_cases, (report, due_tasks, due_cases)
     assert not _due_tasks(today).exists() and not _due_cases(today).exists()
@@ -389,11 +395,11 @@ def _run(size: str) -> Result:
         "due_cases": due_cases,
         "raised_yellow": report.yellow,
         "raised_red": report.red,
-        "card_events": wrote["card_events"],
-        "audit_records": wrote["audit_records"],
+        "card_events": full_wrote["card_events"],
+        "audit_records": full_wrote["audit_records"],
         "batch_size": _batch_size(),
         "messages": report.messages,
-        "outbox_wakeups_queued": wrote["wakeups"],
+        "outbox_wakeups_queued": full_wrote["wakeups"],
         "replay_tasks": len(replay),
         "quiet_repeats": QUIET_REPEATS,
         "generate_s": made["seconds"],

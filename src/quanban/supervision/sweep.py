@@ -27,7 +27,7 @@ import datetime as dt
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -61,8 +61,7 @@ class SweepReport:
         self.messages += other.messages
 
 
-@dataclass(frozen=True)
-class _Raised:
+class _Raised(NamedTuple):
     """A task whose card the batch raised, with what its message needs."""
 
     pk: int
@@ -332,17 +331,26 @@ def _tell(rows: list[_Raised], responsibles: Responsibles) -> int:
     returns how many people-and-levels were told."""
     item_persons = item_persons_of({row.item_version_id for row in rows})
     responsibles.learn_paths([row.office_id for row in rows] + [row.department_id for row in rows])
-    inbox: dict[tuple[int, str], list[_Raised]] = defaultdict(list)
+    # Cards with the same level, assignee, office, department and item are for the same people:
+    # the rule is asked once a group, not once a card.
+    groups: dict[tuple[str, int | None, int | None, int, int], list[_Raised]] = defaultdict(list)
     for row in rows:
-        assignee = Person(row.assignee_id, row.assignee_username or "") if row.assignee_id else None
+        key = (row.new, row.assignee_id, row.office_id, row.department_id, row.item_version_id)
+        groups[key].append(row)
+    inbox: dict[tuple[int, str], list[_Raised]] = defaultdict(list)
+    for (level, assignee_id, office_id, department_id, version_id), cards in groups.items():
+        first = cards[0]
+        assignee = Person(assignee_id, first.assignee_username or "") if assignee_id else None
         for person in responsibles.for_card(
-            level=row.new,
+            level=level,
             assignee=assignee,
-            office_id=row.office_id,
-            department_id=row.department_id,
-            item_persons=item_persons.get(row.item_version_id, []),
+            office_id=office_id,
+            department_id=department_id,
+            item_persons=item_persons.get(version_id, []),
         ):
-            inbox[person.id, row.new].append(row)
+            inbox[person.id, level].extend(cards)
+    for cards in inbox.values():
+        cards.sort(key=lambda row: row.pk)  # each person's cards in the batch's order
     users = User.objects.in_bulk({user_id for user_id, _level in inbox})
     notify_many(
         card_notice(users[user_id], level, cards) for (user_id, level), cards in inbox.items()
