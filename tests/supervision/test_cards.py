@@ -14,6 +14,7 @@ from quanban.core.models import AuditRecord
 from quanban.notify.models import OutboxMessage
 from quanban.supervision import services
 from quanban.supervision.models import CardEvent, SupervisionNote
+from quanban.supervision.sweep import card_sweep
 from tests import factories
 from tests.supervision.test_sweep import D, _on_the_day_of_acceptance, accepted_case, people
 from tests.web.test_synonym_page import signed_in
@@ -25,7 +26,7 @@ __all__ = ["_on_the_day_of_acceptance", "people"]
 def card(city, people):
     case = accepted_case(city, people["clerk"])
     cases.task_claim(user=people["reviewer"], task=Task.objects.get(case=case))
-    services.card_sweep(today=D("2026-06-16"))
+    card_sweep(today=D("2026-06-16"))
     return CardEvent.objects.get()
 
 

@@ -46,7 +46,7 @@ from quanban.supervision.evaluation import (
     first_working_day,
 )
 from quanban.supervision.models import EvaluationMonth, EvaluationRow
-from quanban.supervision.services import card_sweep
+from quanban.supervision.sweep import card_sweep
 from quanban.supervision.tasks import evaluation_monthly_periodic
 from tests import factories
 from tests.catalogue import helpers

@@ -39,7 +39,7 @@ from quanban.feedback.models import (
     RatingKind,
 )
 from quanban.notify.services import notify_phone, notify_user, notify_users
-from quanban.supervision.escalation import Responsibles
+from quanban.supervision.escalation import Responsibles, users_of
 
 # The dimensions each kind of rating scores (besides the overall level).
 DIMENSIONS: dict[str, tuple[str, ...]] = {
@@ -514,8 +514,7 @@ def _unit_people(unit_id: int, department_id: int | None) -> list[User]:
     people = heads.holders(Role.OFFICE_HEAD, unit_id)
     if not people:
         people = heads.holders(Role.DEPARTMENT_HEAD, department_id or unit_id)
-    users = User.objects.in_bulk([person.id for person in people])
-    return [users[person.id] for person in people if person.id in users]
+    return users_of(people)
 
 
 def _followup_open(

@@ -24,28 +24,24 @@ from quanban.catalogue.models import ItemVersion
 HEAD_ROLES = (Role.OFFICE_HEAD, Role.DEPARTMENT_HEAD)
 
 
-@dataclass(frozen=True)
-class Person:
-    id: int
-    username: str
-
-
 @dataclass
 class Responsibles:
-    """The heads of every unit and the paths of the units asked about, loaded once."""
+    """The heads of every unit, the paths of the units and the responsible persons of the item
+    versions asked about, loaded once; people are user ids."""
 
-    # role → [(scope path, person)], active users only
-    heads: dict[str, list[tuple[str, Person]]]
+    # role → [(scope path, user id)], active users only
+    heads: dict[str, list[tuple[str, int]]]
     paths: dict[int, str] = field(default_factory=dict)
+    item_persons: dict[int, list[int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Responsibles:
-        heads: dict[str, list[tuple[str, Person]]] = defaultdict(list)
+        heads: dict[str, list[tuple[str, int]]] = defaultdict(list)
         rows = RoleAssignment.objects.filter(role__in=HEAD_ROLES, user__is_active=True).values_list(
-            "role", "org_unit__path", "user_id", "user__username"
+            "role", "org_unit__path", "user_id"
         )
-        for role, path, user_id, username in rows.order_by("user_id"):
-            heads[role].append((path, Person(user_id, username)))
+        for role, path, user_id in rows.order_by("user_id"):
+            heads[role].append((path, user_id))
         return cls(heads=dict(heads))
 
     def learn_paths(self, unit_ids: Iterable[int | None]) -> None:
@@ -53,61 +49,70 @@ class Responsibles:
         if missing:
             self.paths.update(OrgUnit.objects.filter(pk__in=missing).values_list("pk", "path"))
 
-    def holders(self, role: str, unit_id: int | None) -> list[Person]:
+    def learn_items(self, version_ids: Iterable[int]) -> None:
+        """事项责任人 of the item versions not asked about before (active users), one query."""
+        missing = set(version_ids) - self.item_persons.keys()
+        if not missing:
+            return
+        self.item_persons.update({pk: [] for pk in missing})
+        rows = (
+            ItemVersion.responsible_persons.through.objects.filter(
+                itemversion_id__in=missing, user__is_active=True
+            )
+            .order_by("user_id")
+            .values_list("itemversion_id", "user_id")
+        )
+        for version_id, user_id in rows:
+            self.item_persons[version_id].append(user_id)
+
+    def holders(self, role: str, unit_id: int | None) -> list[int]:
         """Who holds ``role`` on the unit or above it."""
         if unit_id is None:
             return []
         self.learn_paths([unit_id])
         path = self.paths[unit_id]
-        return [person for scope, person in self.heads.get(role, []) if path.startswith(scope)]
+        return [user_id for scope, user_id in self.heads.get(role, []) if path.startswith(scope)]
 
     def for_card(
         self,
         *,
         level: str,
-        assignee: Person | None,
+        assignee_id: int | None,
         office_id: int | None,
         department_id: int | None,
-        item_persons: Iterable[Person] = (),
-    ) -> list[Person]:
+        item_version_id: int,
+    ) -> list[int]:
         """Each person once, in the order of responsibility."""
-        people: list[Person] = [assignee] if assignee is not None else []
+        people: list[int] = [assignee_id] if assignee_id is not None else []
         people += self.holders(Role.OFFICE_HEAD, office_id)
         if level == CardLevel.RED:
             people += self.holders(Role.DEPARTMENT_HEAD, department_id)
-            people += item_persons
-        return list({person.id: person for person in people}.values())
+            self.learn_items([item_version_id])
+            people += self.item_persons[item_version_id]
+        return list(dict.fromkeys(people))
+
+    def for_task(self, task: Task, level: str, *, item_version_id: int) -> list[int]:
+        return self.for_card(
+            level=level,
+            assignee_id=task.assignee_id,
+            office_id=task.office_id,
+            department_id=task.department_id,
+            item_version_id=item_version_id,
+        )
 
 
-def item_persons_of(version_ids: Iterable[int]) -> dict[int, list[Person]]:
-    """事项责任人 of each item version: version id → persons (active users)."""
-    through = ItemVersion.responsible_persons.through
-    rows = (
-        through.objects.filter(itemversion_id__in=set(version_ids), user__is_active=True)
-        .order_by("user_id")
-        .values_list("itemversion_id", "user_id", "user__username")
-    )
-    persons: dict[int, list[Person]] = defaultdict(list)
-    for version_id, user_id, username in rows:
-        persons[version_id].append(Person(user_id, username))
-    return persons
+def users_of(ids: list[int]) -> list[User]:
+    """The users, in the order of ``ids``."""
+    users = User.objects.in_bulk(ids)
+    return [users[pk] for pk in ids if pk in users]
 
 
 def responsible_for(task: Task, level: str) -> list[User]:
     """Who a card of ``level`` on ``task`` is for (see the module's docstring), as users."""
-    version_id = task.case.item_version_id
-    people = Responsibles.load().for_card(
-        level=level,
-        assignee=Person(task.assignee_id, "") if task.assignee_id else None,
-        office_id=task.office_id,
-        department_id=task.department_id,
-        item_persons=item_persons_of([version_id]).get(version_id, []),
+    return users_of(
+        Responsibles.load().for_task(task, level, item_version_id=task.case.item_version_id)
     )
-    users = User.objects.in_bulk([person.id for person in people])
-    return [users[person.id] for person in people]
 
 
 def department_heads(department_id: int) -> list[User]:
-    ids = [person.id for person in Responsibles.load().holders(Role.DEPARTMENT_HEAD, department_id)]
-    users = User.objects.in_bulk(ids)
-    return [users[pk] for pk in ids]
+    return users_of(Responsibles.load().holders(Role.DEPARTMENT_HEAD, department_id))

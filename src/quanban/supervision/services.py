@@ -17,17 +17,8 @@ from quanban.core import clock
 from quanban.core.audit import audit_record
 from quanban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from quanban.notify.services import notify_users
-from quanban.supervision.escalation import department_heads, responsible_for
+from quanban.supervision.escalation import Responsibles, department_heads, responsible_for
 from quanban.supervision.models import CardEvent, SupervisionNote
-from quanban.supervision.sweep import SweepReport, card_sweep
-
-__all__ = [
-    "SweepReport",
-    "card_acknowledge",
-    "card_is_for",
-    "card_sweep",
-    "supervision_note_add",
-]
 
 # --- Acknowledging a card and 督办 ----------------------------------------------------------------
 
@@ -62,12 +53,16 @@ def card_acknowledge(*, user: User, card: CardEvent, explanation: str) -> CardEv
     return locked
 
 
-def card_is_for(user: User, card: CardEvent) -> bool:
-    """Whether the card is one of the user's: its task's assignee or a responsible head."""
+def card_is_for(user: User, card: CardEvent, responsibles: Responsibles | None = None) -> bool:
+    """Whether the card is one of the user's: its task's assignee or a responsible head. A page
+    asking for many cards passes one ``Responsibles`` for all of them."""
     task = card.task
     if task is None:
         return user_has_role_in(user, {Role.DEPARTMENT_HEAD}, card.department)
-    return any(person.pk == user.pk for person in responsible_for(task, card.level))
+    responsibles = responsibles or Responsibles.load()
+    assert card.case is not None  # a task's card names its case
+    version_id = card.case.item_version_id
+    return user.pk in responsibles.for_task(task, card.level, item_version_id=version_id)
 
 
 def supervision_note_add(

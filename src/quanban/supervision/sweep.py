@@ -38,7 +38,7 @@ from quanban.cases.models import CardLevel, Case, CaseSuspension, Task
 from quanban.core import clock
 from quanban.core.audit import audit_record
 from quanban.notify.services import Notice, notify_many
-from quanban.supervision.escalation import Person, Responsibles, item_persons_of
+from quanban.supervision.escalation import Responsibles
 from quanban.supervision.models import CardEvent
 
 BATCH_SIZE = 2000
@@ -71,7 +71,6 @@ class _Raised(NamedTuple):
     department_id: int
     office_id: int | None
     assignee_id: int | None
-    assignee_username: str | None
     due_on: dt.date | None
     name: str
     case_number: str | None
@@ -217,7 +216,6 @@ _TASK_COLUMNS = (
     "department_id",
     "office_id",
     "assignee_id",
-    "assignee__username",
     "due_on",
     "name",
     "case__number",
@@ -248,11 +246,10 @@ events AS (
       FROM raised WHERE new = 'red'
     ON CONFLICT DO NOTHING
 )
-SELECT r.id, r.old, r.new, r.case_id, r.department_id, r.office_id, r.assignee_id, u.username,
-       r.due_on, r.name, c.number, c.item_version_id
+SELECT r.id, r.old, r.new, r.case_id, r.department_id, r.office_id, r.assignee_id, r.due_on,
+       r.name, c.number, c.item_version_id
   FROM raised AS r
   JOIN cases_case AS c ON c.id = r.case_id
-  LEFT JOIN accounts_user AS u ON u.id = r.assignee_id
  ORDER BY r.id
 """
 
@@ -280,7 +277,7 @@ def _raise_tasks_orm(today: dt.date, batch_size: int, half: str) -> list[_Raised
     raised: list[_Raised] = []
     events: list[CardEvent] = []
     for pk, old, warn_on, *columns in rows:
-        row = _Raised(pk, old, _level(today, columns[5]), *columns)
+        row = _Raised(pk, old, _level(today, columns[4]), *columns)
         raised.append(row)
         events += [
             CardEvent(
@@ -329,7 +326,7 @@ def _record(
 def _tell(rows: list[_Raised], responsibles: Responsibles) -> int:
     """One message per person and level, listing their cards, on the channels each chose;
     returns how many people-and-levels were told."""
-    item_persons = item_persons_of({row.item_version_id for row in rows})
+    responsibles.learn_items({row.item_version_id for row in rows})
     responsibles.learn_paths([row.office_id for row in rows] + [row.department_id for row in rows])
     # Cards with the same level, assignee, office, department and item are for the same people:
     # the rule is asked once a group, not once a card.
@@ -339,16 +336,14 @@ def _tell(rows: list[_Raised], responsibles: Responsibles) -> int:
         groups[key].append(row)
     inbox: dict[tuple[int, str], list[_Raised]] = defaultdict(list)
     for (level, assignee_id, office_id, department_id, version_id), cards in groups.items():
-        first = cards[0]
-        assignee = Person(assignee_id, first.assignee_username or "") if assignee_id else None
-        for person in responsibles.for_card(
+        for user_id in responsibles.for_card(
             level=level,
-            assignee=assignee,
+            assignee_id=assignee_id,
             office_id=office_id,
             department_id=department_id,
-            item_persons=item_persons.get(version_id, []),
+            item_version_id=version_id,
         ):
-            inbox[person.id, level].extend(cards)
+            inbox[user_id, level].extend(cards)
     for cards in inbox.values():
         cards.sort(key=lambda row: row.pk)  # each person's cards in the batch's order
     users = User.objects.in_bulk({user_id for user_id, _level in inbox})

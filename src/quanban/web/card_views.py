@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from quanban.accounts.models import User
 from quanban.core.errors import ApplicationError
 from quanban.supervision import selectors, services
+from quanban.supervision.escalation import Responsibles
 from quanban.web.case_common import show_error
 from quanban.web.decorators import staff_required
 
@@ -43,13 +44,14 @@ def _page(request: HttpRequest, forms_for: dict[int, forms.Form] | None = None) 
     user = _user(request)
     cards = list(selectors.card_list_for_user(user=user))
     supervisor = selectors.is_supervisor(user)
+    responsibles = Responsibles.load()  # once for the page, not once a card
     rows = []
     for card in cards:
         form: forms.Form | None = (forms_for or {}).get(card.pk)
         if form is None:
             if supervisor:
                 form = NoteForm(prefix=f"n{card.pk}")
-            elif card.acknowledged_at is None and services.card_is_for(user, card):
+            elif card.acknowledged_at is None and services.card_is_for(user, card, responsibles):
                 form = AcknowledgeForm(prefix=f"a{card.pk}")
         rows.append((card, form))
     return render(request, "web/workbench/cards.html", {"rows": rows, "supervisor": supervisor})
