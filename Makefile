@@ -30,8 +30,16 @@ run: $(VENV)/.installed node_modules/.package-lock.json
 	$(BIN)/quanban demo --if-empty
 	$(BIN)/quanban run --port $(PORT)
 
-test: $(VENV)/.installed-test node_modules/.package-lock.json
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# The page tests drive Debian's Chromium: installed from the system's packages when it is missing
+# (as root, or through sudo), and then required, so that a missing browser fails instead of skipping.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
+test: $(VENV)/.installed-test node_modules/.package-lock.json $(CHROMIUM)
+	QUANBAN_REQUIRE_BROWSER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

@@ -27,7 +27,7 @@ def staff_sign_in(page, user) -> None:
 
 
 def unread(page) -> str | None:
-    """The bell's count once htmx has loaded it (None: no unread messages)."""
+    """The bell's count as the page shows it (None: no unread messages)."""
     page.wait_for_load_state("networkidle")
     badge = page.locator("#notify-bell .bell-count")
     return badge.get_attribute("data-count") if badge.count() else None

@@ -100,6 +100,8 @@ def test_an_applicant_has_the_bell_too(frozen, applicant):
     assert 'data-count="1"' in client.get("/notifications/bell/").content.decode()
     home = client.get("/").content.decode()
     assert 'id="notify-bell"' in home and 'hx-get="/notifications/bell/"' in home
+    # The count comes with the page (no request after it loads); htmx refreshes it on focus.
+    assert 'data-count="1"' in home and 'hx-trigger="focus from:window"' in home
 
 
 def test_a_visitor_gets_no_bell(client):
