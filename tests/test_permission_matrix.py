@@ -1420,6 +1420,7 @@ def _share_token(world: World) -> str:
 
 
 LICENCE_MANAGERS_ONLY = {**everyone(404), ANON: 401}
+LICENCE_PAGES = {**everyone(404), ANON: LOGIN, CITIZEN: 403}
 
 API.update(
     {
@@ -1455,6 +1456,23 @@ PAGES.update(
         "verify/": Row("GET", lambda w: f"/verify/?id={_licence(w).identifier}", everyone(200)),
         "verify/s/<str:token>/": Row(
             "GET", lambda w: f"/verify/s/{_share_token(w)}/", everyone(200)
+        ),
+        # The issuing department's pages: no caller here manages licences (tests/licences/
+        # test_staff_pages.py covers those who do): the list refuses, a licence is not found.
+        "workbench/licences/": Row("GET", "/workbench/licences/", page_only(())),
+        "workbench/licences/<int:licence_id>/": Row(
+            "GET", lambda w: f"/workbench/licences/{_licence(w).pk}/", LICENCE_PAGES
+        ),
+        "workbench/licences/<int:licence_id>/licence.pdf": Row(
+            "GET", lambda w: f"/workbench/licences/{_licence(w).pk}/licence.pdf", LICENCE_PAGES
+        ),
+        "workbench/licences/<int:licence_id>/<str:action>/": Row(
+            "POST",
+            lambda w: f"/workbench/licences/{_licence(w).pk}/revoke/",
+            LICENCE_PAGES,
+            body=lambda w: {"revoke-reason": "矩阵", "revoke-version": "1"},
+            state=_licence_state,
+            form=True,
         ),
         "my/licences/": Row("GET", "/my/licences/", _portal(200)),
         "my/licences/<int:licence_id>/licence.pdf": Row(

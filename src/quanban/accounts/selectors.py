@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, RoleAssignment, User
@@ -31,6 +32,23 @@ def user_has_perm(user: Any, perm: str) -> bool:
 def require_perm(user: Any, perm: str) -> None:
     if not user_has_perm(user, perm):
         raise PermissionDenied(_("您没有执行此操作的权限。"), code="forbidden")
+
+
+def unit_ids_reached(user: Any, roles: Collection[str]) -> list[int]:
+    """Every unit a scope of the user's ``roles`` covers: the scope's unit and all under it."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    paths = list(
+        RoleAssignment.objects.filter(user=user, role__in=sorted(roles)).values_list(
+            "org_unit__path", flat=True
+        )
+    )
+    if not paths:
+        return []
+    under = Q()
+    for path in paths:
+        under |= Q(path__startswith=path)
+    return list(OrgUnit.objects.filter(under).values_list("pk", flat=True))
 
 
 # --- Reads for the API: organisation tree, applicants, role assignments -------------------------

@@ -29,14 +29,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quanban.accounts.models import OrgUnit, User
+from quanban.accounts.selectors import applicant_may_unmask, unit_ids_reached
 from quanban.core import clock
 from quanban.core.errors import NotFound, ValidationFailed
 from quanban.core.masking import mask_id_number, mask_name
+from quanban.core.models import AuditRecord
 from quanban.licences import seals
 from quanban.licences.canonical import canonical_bytes
 from quanban.licences.identifiers import parse_identifier
 from quanban.licences.models import HolderKind, Licence, LicenceType
-from quanban.licences.services import SHARE_SALT
+from quanban.licences.services import LICENCE_ROLES, SHARE_SALT
 
 VALID = "valid"
 SUSPENDED = "suspended"
@@ -312,6 +314,69 @@ def licence_get_for_staff(*, user: User, licence_id: int) -> Licence:
     if licence is None or not licence_may_manage(user, licence):
         raise NotFound(_("找不到该证照。"), code="licence_not_found")
     return licence
+
+
+# --- The issuing department's pages ------------------------------------------------------------
+
+STAFF_PAGE_SIZE = 50
+
+
+def licence_staff_may_list(user: User) -> bool:
+    """Whether the user holds a role that manages licences somewhere (approver or a head)."""
+    return bool(unit_ids_reached(user, LICENCE_ROLES))
+
+
+def licence_list_for_staff(*, user: User, status: str = "", query: str = "") -> QuerySet[Licence]:
+    """The licences of every unit where the user manages licences, newest first; ``status``
+    narrows to one status, ``query`` finds an identifier, a holder's name or code, or a case
+    number (exact or a prefix)."""
+    units = unit_ids_reached(user, LICENCE_ROLES)
+    licences = Licence.objects.filter(issuer_id__in=units)
+    if status:
+        licences = licences.filter(status=status)
+    text = query.strip()
+    if text:
+        licences = licences.filter(
+            Q(identifier=text)
+            | Q(holder_code=text.upper())
+            | Q(holder_name__startswith=text)
+            | Q(case__number__startswith=text)
+        )
+    return licences.select_related("licence_type", "issuer", "case").order_by("-issued_at", "-pk")
+
+
+def holder_code_for(user: User, licence: Licence) -> str:
+    """The holder's code as this staff member may see it: a person's ID number in full only for
+    those who may see applicants' numbers."""
+    return licence.holder_code if applicant_may_unmask(user) else holder_code_masked(licence)
+
+
+def licence_versions(licence: Licence) -> list[Licence]:
+    """Every version of the licence (same type, issuer and serial), oldest first."""
+    return list(
+        Licence.objects.filter(
+            licence_type_id=licence.licence_type_id,
+            issuer_id=licence.issuer_id,
+            serial=licence.serial,
+        ).order_by("version")
+    )
+
+
+def licence_history(licence: Licence) -> list[AuditRecord]:
+    """The audit records of the licence's versions (issued, suspended, renewed …), oldest first."""
+    ids = [str(version.pk) for version in licence_versions(licence)]
+    return list(
+        AuditRecord.objects.filter(object_type="licences.licence", object_id__in=ids).order_by(
+            "seq"
+        )
+    )
+
+
+def licences_of_case(case_id: int) -> list[Licence]:
+    """The licences a case issued (the case page links to them)."""
+    return list(
+        Licence.objects.filter(case_id=case_id).select_related("licence_type").order_by("pk")
+    )
 
 
 def licence_share_read(token: str) -> Licence:

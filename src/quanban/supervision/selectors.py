@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from quanban.accounts.models import OrgUnit, RoleAssignment, User
+from quanban.accounts.models import RoleAssignment, User
 from quanban.accounts.roles import Role
+from quanban.accounts.selectors import unit_ids_reached
 from quanban.supervision.models import CardEvent
 
 
 def _units_with(user: User, role: str) -> list[int]:
-    paths = list(
-        RoleAssignment.objects.filter(user=user, role=role).values_list("org_unit__path", flat=True)
-    )
-    if not paths:
-        return []
-    under = Q()
-    for path in paths:
-        under |= Q(path__startswith=path)
-    return list(OrgUnit.objects.filter(under).values_list("pk", flat=True))
+    return unit_ids_reached(user, [role])
 
 
 def is_supervisor(user: User) -> bool:

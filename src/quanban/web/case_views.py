@@ -38,6 +38,8 @@ from quanban.core import clock
 from quanban.core.errors import ApplicationError
 from quanban.core.masking import mask_id_number, mask_phone
 from quanban.core.workdays import CalendarNotCovered
+from quanban.licences.selectors import licences_of_case
+from quanban.licences.services import licence_may_manage
 from quanban.web.case_common import (
     CASEWORK,
     act,
@@ -282,6 +284,10 @@ def _detail_context(
         "notice_allowed": state == Case.State.RECEIVED,
         "notices": available_notices(case),
         "version": case.item_version,
+        "licences": [
+            (licence, licence_may_manage(user, licence))
+            for licence in (licences_of_case(case.pk) if case.decided_at else [])
+        ],
     }
     if state in (Case.State.RECEIVED, Case.State.PENDING_SUPPLEMENT):
         outstanding = [row.material for row in materials if not row.received]

@@ -7,6 +7,7 @@ from quanban.web import (
     catalogue_urls,
     dashboard_views,
     evaluation_views,
+    licence_staff_views,
     licence_views,
     notify_urls,
     search_views,
@@ -68,6 +69,22 @@ urlpatterns += [
 ]
 # 电子证照: public verification (no login), shared links, the holder's wallet (docs/licences.md).
 urlpatterns += [
+    path("workbench/licences/", licence_staff_views.licences, name="licence_staff_list"),
+    path(
+        "workbench/licences/<int:licence_id>/",
+        licence_staff_views.licence_detail,
+        name="licence_staff_detail",
+    ),
+    path(
+        "workbench/licences/<int:licence_id>/licence.pdf",
+        licence_staff_views.licence_staff_pdf,
+        name="licence_staff_pdf",
+    ),
+    path(
+        "workbench/licences/<int:licence_id>/<str:action>/",
+        licence_staff_views.licence_action,
+        name="licence_staff_action",
+    ),
     path("verify/", licence_views.verify, name="licence_verify"),
     path("verify/s/<str:token>/", licence_views.shared, name="licence_shared"),
     path("my/licences/", licence_views.my_licences, name="licence_wallet"),
