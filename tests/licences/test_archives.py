@@ -276,7 +276,9 @@ def test_one_changed_byte_in_a_file_is_named(finished_case, platform_key):
 
     problems = archives.archive_verify(path).verification.problems
 
-    assert [(p.kind, p.path) for p in problems] == [("changed", "materials/01_食品经营许可申请书.pdf")]
+    assert [(p.kind, p.path) for p in problems] == [
+        ("changed", "materials/01_食品经营许可申请书.pdf")
+    ]
 
 
 def test_a_file_edited_and_zipped_again_is_named(finished_case, platform_key):
