@@ -550,3 +550,20 @@ def test_a_supervisor_lists_but_may_not_download(finished_case, platform_key, ci
     assert finished_case.number in client.get("/workbench/archives/").content.decode()
     assert client.get(f"/workbench/archives/{package.pk}/package.zip").status_code == 403
     assert AuditRecord.objects.filter(action="archive.download").count() == 0
+
+
+def test_the_demo_makes_the_platform_key_once(db, seal_store):
+    from quanban.licences.demo import demo_platform_key_load
+
+    assert demo_platform_key_load() == 1
+    assert demo_platform_key_load() == 0
+    assert [k.current for k in seals.seal_keys_list(department_code="platform")] == [True]
+
+
+def test_the_worker_task_sweeps(finished_case, platform_key):
+    from quanban.licences.tasks import archive_sweep_periodic
+
+    assert archive_sweep_periodic.call_local() == 1
+    assert ArchivePackage.objects.get().case == finished_case
+    record = AuditRecord.objects.get(action="archive.build")
+    assert record.channel == "worker"
