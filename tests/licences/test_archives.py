@@ -567,3 +567,12 @@ def test_the_worker_task_sweeps(finished_case, platform_key):
     assert ArchivePackage.objects.get().case == finished_case
     record = AuditRecord.objects.get(action="archive.build")
     assert record.channel == "worker"
+
+
+def test_wrong_archive_settings_are_reported_at_start(settings):
+    from quanban.licences.checks import archive_settings
+
+    assert archive_settings(None) == []
+    settings.ARCHIVE_RETENTION = '{"01": "thirty"}'
+    settings.PLATFORM_SEAL_CODE = "../elsewhere"
+    assert [e.id for e in archive_settings(None)] == ["quanban.E101", "quanban.E102"]
