@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from quanban.licences.archive_package import package_verify
 from quanban.licences.models import ArchivePackage, Licence
 from tests import factories
 from tests.api.clients import session_client
+from tests.core.test_calendar_cli import migrated_sqlite, quanban_script  # noqa: F401
 from tests.licences.conftest import DAY, FORM, SHANGHAI, decided_case
 
 APPLICATION = "%PDF-1.4 申请书 of 济南示例餐饮有限公司\n".encode()
@@ -458,21 +460,51 @@ def test_the_command_builds_verifies_and_lists(finished_case, platform_key):
     assert "缺失 / missing: results/licence.pdf" in message
 
 
-def test_the_command_exit_codes(finished_case, platform_key, tmp_path):
-    from quanban.cli import main
+def test_the_console_script_exit_codes_on_another_machine(
+    finished_case,
+    platform_key,
+    seal_store,
+    migrated_sqlite,  # noqa: F811  (the fixture imported above)
+    tmp_path,
+):
+    """``quanban archive verify`` where the package was copied to: the seal store, an empty
+    database, no record of the package — the seal and the digests are enough."""
+    package = archives.archive_build(case=finished_case)
+    copy = tmp_path / "copy.zip"
+    copy.write_bytes(package_path(package).read_bytes())
+    env = {
+        **migrated_sqlite,
+        "QUANBAN_SEAL_DIR": str(seal_store),
+        "QUANBAN_PLATFORM_SEAL_CODE": "platform",
+    }
 
-    run("build")
-    path = str(package_path(ArchivePackage.objects.get()))
-    with pytest.raises(SystemExit) as bad:
-        main(["archive", "verify", str(tmp_path / "nothing.zip")])
-    assert bad.value.code == 1
-    with pytest.raises(SystemExit) as bad_date:
-        main(["archive", "due", "--on", "31/12/2056"])
-    assert bad_date.value.code == 1
-    main(["archive", "verify", path])  # returns: exit status 0
+    def quanban(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [quanban_script(), "archive", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+
+    intact = quanban("verify", str(copy))
+    assert (intact.returncode, intact.stderr) == (0, "")
+    assert intact.stdout.startswith(f"档案包完整 / archive package intact: {copy}")
+    assert f"办件 / case {finished_case.number}, 8 个文件 / files" in intact.stdout
+    rezip(copy, change={"notices/decision.pdf": b"%PDF-1.4 another decision"})
+    changed = quanban("verify", str(copy))
+    assert (changed.returncode, changed.stdout) == (1, "")
+    assert "已被修改 / changed: notices/decision.pdf" in changed.stderr
+    bad_date = quanban("due", "--on", "31/12/2056")
+    assert bad_date.returncode == 1
+    assert "a date is written YYYY-MM-DD: '31/12/2056'" in bad_date.stderr
+
+
+def test_the_command_names_an_unknown_case(db, platform_key):
     with pytest.raises(CommandError) as unknown:
         run("build", "--case", "370100-20990101-000001")
-    assert "找不到办件" in str(unknown.value)
+    assert "找不到办件 / no case numbered '370100-20990101-000001'" in str(unknown.value)
 
 
 def test_the_command_refuses_an_open_case(city, clerk, instant_version, entity, platform_key):
