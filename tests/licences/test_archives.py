@@ -608,3 +608,16 @@ def test_wrong_archive_settings_are_reported_at_start(settings):
     settings.ARCHIVE_RETENTION = '{"01": "thirty"}'
     settings.PLATFORM_SEAL_CODE = "../elsewhere"
     assert [e.id for e in archive_settings(None)] == ["quanban.E101", "quanban.E102"]
+
+
+def test_a_missing_or_disposed_package_is_not_handed_out(finished_case, platform_key, head):
+    package = archives.archive_build(case=finished_case)
+    client = session_client(head)
+    package_path(package).rename(package_path(package).with_suffix(".moved"))
+    missing = client.get(f"/workbench/archives/{package.pk}/package.zip", follow=True)
+    assert missing.redirect_chain == [("/workbench/archives/", 302)]
+    assert f"档案包文件缺失（{package.path}）" in missing.content.decode()
+    ArchivePackage.objects.filter(pk=package.pk).update(state=ArchivePackage.State.DISPOSED)
+    disposed = client.get(f"/workbench/archives/{package.pk}/package.zip", follow=True)
+    assert "该档案已销毁。" in disposed.content.decode()
+    assert AuditRecord.objects.filter(action="archive.download").count() == 0
