@@ -621,3 +621,22 @@ def test_a_missing_or_disposed_package_is_not_handed_out(finished_case, platform
     disposed = client.get(f"/workbench/archives/{package.pk}/package.zip", follow=True)
     assert "该档案已销毁。" in disposed.content.decode()
     assert AuditRecord.objects.filter(action="archive.download").count() == 0
+
+
+def test_a_case_that_cannot_be_archived_does_not_hold_up_the_others(
+    city, clerk, instant_version, entity, seal_key, platform_key, work_calendar, finished_case
+):
+    later = decided_case(clerk, instant_version, entity, city.window)
+    assert finished_case.pk < later.pk
+    stored = finished_case.materials.get().file
+    Path(stored.path).unlink()  # the uploaded application lost from storage
+
+    assert archives.archive_sweep(limit=2) == 1
+
+    assert list(ArchivePackage.objects.values_list("case_id", flat=True)) == [later.pk]
+    failed = AuditRecord.objects.get(action="archive.build", result=AuditRecord.Result.FAILED)
+    assert (failed.object_id, failed.changes["code"]) == (
+        str(finished_case.pk),
+        "FileNotFoundError",
+    )
+    assert [c.pk for c in archives.archivable_cases()] == [finished_case.pk]

@@ -592,31 +592,46 @@ def archive_build(*, case: Case, user: User | None = None) -> ArchivePackage:
 
 
 def archive_sweep(*, limit: int | None = None) -> int:
-    """Archive closed cases not archived yet, at most ``limit`` (settings.ARCHIVE_SWEEP_BATCH)
-    in one run; the number archived. A case that cannot be archived now (no platform key, a
-    change meanwhile) is logged and audited as failed, and tried again next run."""
+    """Archive closed cases not archived yet, oldest first, at most ``limit``
+    (settings.ARCHIVE_SWEEP_BATCH) in one run; the number archived.
+
+    A case that cannot be archived now (the case changed meanwhile, a material's file missing
+    from storage) is logged, audited as failed and passed over, so that it does not hold up
+    the cases behind it; the next run tries it again. At most ``limit`` failures a run; without
+    the platform key the run stops at the first case."""
     batch = settings.ARCHIVE_SWEEP_BATCH if limit is None else limit
-    done = 0
-    for case in list(archivable_cases()[:batch]):
-        try:
-            archive_build(case=case)
-        except (ApplicationError, OSError) as refused:
-            # A refusal (no platform key, the case changed) or a file that cannot be read or
-            # written (a material missing from storage, a full disk).
-            code = getattr(refused, "code", type(refused).__name__)
-            logger.warning("Case %s not archived: %s", case.pk, refused)
-            with transaction.atomic():
-                audit_record(
-                    action="archive.build",
-                    obj=case,
-                    result=AuditRecord.Result.FAILED,
-                    changes={"code": code, "message": str(refused)},
-                )
-            if code == "archive_seal_missing":
-                break  # every other case would fail the same way
-            continue
-        done += 1
+    done = failed = 0
+    after = 0
+    while done < batch and failed < batch:
+        cases = list(archivable_cases().filter(pk__gt=after)[: batch - done])
+        if not cases:
+            break
+        for case in cases:
+            after = case.pk
+            try:
+                archive_build(case=case)
+            except (ApplicationError, OSError) as refused:
+                code = getattr(refused, "code", type(refused).__name__)
+                _sweep_failed(case, code, refused)
+                if code == "archive_seal_missing":
+                    return done  # every other case would fail the same way
+                failed += 1
+                if failed >= batch:
+                    break
+                continue
+            done += 1
     return done
+
+
+def _sweep_failed(case: Case, code: str, refused: Exception) -> None:
+    logger.warning("Case %s not archived: %s", case.pk, refused)
+    with transaction.atomic():
+        audit_record(
+            action="archive.build",
+            obj=case,
+            result=AuditRecord.Result.FAILED,
+            changes={"code": code, "message": str(refused)},
+        )
 
 
 # --- Checking, disposal --------------------------------------------------------------------------
