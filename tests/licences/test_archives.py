@@ -355,6 +355,12 @@ def test_what_is_not_a_package_is_unreadable(tmp_path, platform_key):
         z.writestr("case.json", b"{}")
     problems = archives.archive_verify(empty).verification.problems
     assert [(p.kind, p.detail) for p in problems] == [("unreadable", "no manifest.json")]
+    odd = tmp_path / "odd.zip"
+    with zipfile.ZipFile(odd, "w") as z:
+        z.writestr("manifest.json", b'{"format": "quanban-archive/1", "case": 1, "files": "x"}')
+        z.writestr("manifest.sig", b"[]")
+    problems = archives.archive_verify(odd).verification.problems
+    assert [(p.kind, p.path) for p in problems] == [("unreadable", "manifest.json")]
 
 
 # --- Retention, the disposal listing, disposal --------------------------------------------------

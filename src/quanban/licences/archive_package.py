@@ -168,7 +168,14 @@ def package_verify(path: Path, *, signer: str) -> Verification:
                 Problem("unreadable", str(path), f"manifest unreadable: {error}")
             )
             return result
-        if not isinstance(parsed, dict) or parsed.get("format") != FORMAT:
+        files = parsed.get("files") if isinstance(parsed, dict) else None
+        if (
+            not isinstance(parsed, dict)
+            or parsed.get("format") != FORMAT
+            or not isinstance(files, list)
+            or not all(isinstance(entry, dict) for entry in files)
+            or not isinstance(parsed.get("case"), dict)
+        ):
             result.problems.append(Problem("unreadable", MANIFEST, f"not a {FORMAT} manifest"))
             return result
         result.manifest = parsed
@@ -176,7 +183,7 @@ def package_verify(path: Path, *, signer: str) -> Verification:
         result.manifest_sm3 = seals.sm3_hex(manifest)
         _check_seal(result, manifest, signer)
         listed: set[str] = set()
-        for entry in parsed.get("files", []):
+        for entry in files:
             name = str(entry.get("path", ""))
             listed.add(name)
             if name not in names:

@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import logging
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -527,7 +528,8 @@ def archive_build(*, case: Case, user: User | None = None) -> ArchivePackage:
     seal = seals.seal_sign(department_code=signer, data=manifest)
     relative = _package_path(case, closed_on)
     target = archive_dir() / relative
-    staged = target.with_name(f".staged-{target.name}")
+    # Its own name: two workers building one case at once never write each other's file.
+    staged = target.with_name(f".staged-{secrets.token_hex(8)}-{target.name}")
     try:
         size = package_write(
             staged,
