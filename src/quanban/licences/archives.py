@@ -20,7 +20,6 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,33 +27,29 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
-from django.utils import timezone, translation
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import User
-from quanban.cases import notices
-from quanban.cases.models import Case, CaseMaterial, Task
+from quanban.cases.models import Case, Task
 from quanban.catalogue.codes import ItemType
 from quanban.core import clock
-from quanban.core.audit import audit_record, content_of
+from quanban.core.audit import audit_record
 from quanban.core.errors import ApplicationError, Conflict, ValidationFailed
 from quanban.core.models import AuditRecord
 from quanban.licences import seals
+from quanban.licences.archive_contents import iso, package_members
 from quanban.licences.archive_package import (
-    Member,
     Problem,
     Verification,
-    json_bytes,
     manifest_build,
     package_verify,
     package_write,
     safe_name,
     signature_bytes,
 )
-from quanban.licences.models import ArchivePackage, Licence
-from quanban.licences.pdf import licence_pdf
+from quanban.licences.models import ArchivePackage
 
 logger = logging.getLogger("quanban.licences.archives")
 
@@ -195,244 +190,6 @@ def _require_platform_key(signer: str) -> None:
         )
 
 
-# --- Gathering a case's files --------------------------------------------------------------------
-
-
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _name(user: User | None) -> str | None:
-    return (user.display_name or user.username) if user is not None else None
-
-
-def _applicant(case: Case) -> dict[str, Any]:
-    if case.person is not None:
-        return {"kind": "111", "name": case.person.name, "code": case.person.id_number}
-    assert case.entity is not None
-    entity = case.entity
-    return {
-        "kind": "001",
-        "name": entity.name,
-        "code": entity.uscc,
-        "legal_representative": entity.legal_representative,
-    }
-
-
-def _metadata(
-    case: Case,
-    *,
-    materials: list[dict[str, Any]],
-    department_name: str,
-    years: int | None,
-    dispose_on: dt.date | None,
-    closed: dt.datetime,
-) -> dict[str, Any]:
-    version = case.item_version
-    item = version.item
-    tasks = [
-        {
-            "step": task.step,
-            "name": task.name,
-            "kind": task.kind,
-            "department": task.department.name,
-            "office": task.office.name if task.office else None,
-            "role": task.role,
-            "assignee": _name(task.assignee),
-            "state": task.state,
-            "opened_at": _iso(task.opened_at),
-            "due_on": _iso(task.due_on),
-            "completed_at": _iso(task.completed_at),
-            "completed_by": _name(task.completed_by),
-            "outcome": task.outcome,
-            "opinion": task.opinion,
-            "data": task.data,
-        }
-        for task in case.tasks.select_related(
-            "department", "office", "assignee", "completed_by"
-        ).order_by("opened_at", "pk")
-    ]
-    return {
-        "number": case.number,
-        "id": case.pk,
-        "item": {
-            "name": version.name,
-            "basic_code": item.basic_code,
-            "implementation_code": item.implementation_code,
-            "version": version.number,
-            "item_type": version.item_type,
-            "item_type_label": str(ItemType(version.item_type).label),
-            "case_kind": version.case_kind,
-            "implementing_department": item.implementing_department.name,
-            "result_name": version.result_name,
-        },
-        "applicant": _applicant(case),
-        "channel": case.channel,
-        "state": case.state,
-        "state_label": str(Case.State(case.state).label),
-        "national_state_code": Case.NATIONAL_STATE_CODES.get(case.state, ""),
-        "window": case.window.name if case.window else None,
-        "first_responder": _name(case.first_responder),
-        "lead_department": case.lead_department.name if case.lead_department else None,
-        "lead_office": case.lead_office.name if case.lead_office else None,
-        "received_at": _iso(case.received_at),
-        "accepted_at": _iso(case.accepted_at),
-        "accepted_by": _name(case.accepted_by),
-        "legal_due": _iso(case.legal_due),
-        "promised_due": _iso(case.promised_due),
-        "on_the_spot": case.on_the_spot,
-        "answers": case.answers,
-        "form_data": case.form_data,
-        "commitment_text": case.commitment_text,
-        "commitment_signed_at": _iso(case.commitment_signed_at),
-        "instant_outcome": case.instant_outcome,
-        "supplement_notice": case.supplement_notice,
-        "suspensions": [
-            {
-                "kind": s.kind,
-                "reason": s.reason,
-                "started_on": _iso(s.started_on),
-                "ended_on": _iso(s.ended_on),
-            }
-            for s in case.suspensions.order_by("started_on", "pk")
-        ],
-        "extensions": [
-            {"days": e.days, "reason": e.reason, "decided_on": _iso(e.decided_on)}
-            for e in case.extensions.order_by("decided_on", "pk")
-        ],
-        "tasks": tasks,
-        "materials": materials,
-        "delivery": case.delivery,
-        "tracking_number": case.tracking_number,
-        "issued_at": _iso(case.issued_at),
-        "delivered_at": _iso(case.delivered_at),
-        "closed_at": _iso(closed),
-        "archive": {
-            "department": department_name,
-            "retention_years": years,
-            "retention": f"{years}年" if years is not None else "永久",
-            "dispose_on": _iso(dispose_on),
-            "standard": "DA/T 85-2019",
-        },
-    }
-
-
-def _decision(case: Case) -> dict[str, Any]:
-    return {
-        "decision": case.decision,
-        "decision_label": str(Case.Decision(case.decision).label) if case.decision else "",
-        "decision_text": case.decision_text,
-        "reason": case.decision_reason,
-        "legal_basis": case.decision_legal_basis,
-        "decided_at": _iso(case.decided_at),
-        "decided_by": _name(case.decided_by),
-        "refused_at": _iso(case.refused_at),
-        "refused_reason": case.refused_reason,
-        "refused_legal_basis": case.refused_legal_basis,
-        "termination": case.termination,
-        "termination_note": case.termination_note,
-        "terminated_at": _iso(case.terminated_at),
-        "revoked_at": _iso(case.revoked_at),
-        "revocation_reason": case.revocation_reason,
-    }
-
-
-def _material_members(case: Case) -> tuple[list[Member], list[dict[str, Any]]]:
-    members: list[Member] = []
-    listing: list[dict[str, Any]] = []
-    rows = CaseMaterial.objects.filter(case=case).select_related("material")
-    for row in rows.order_by("material__seq", "pk"):
-        entry: dict[str, Any] = {
-            "seq": row.material.seq,
-            "name": row.material.name,
-            "received": row.received,
-            "received_at": _iso(row.received_at),
-            "source": row.source,
-            "source_ref": row.source_ref,
-            "deferred_until": _iso(row.deferred_until),
-            "file": None,
-        }
-        if row.file:
-            with row.file.open("rb") as handle:
-                content = handle.read()
-            suffix = Path(row.file.name or "").suffix.lower()[:10]
-            path = f"materials/{row.material.seq:02d}_{safe_name(row.material.name)}{suffix}"
-            members.append(Member(path, content))
-            entry["file"] = path
-        listing.append(entry)
-    return members, listing
-
-
-NOTICES: tuple[tuple[str, Callable[..., bytes]], ...] = (
-    ("notices/supplement.pdf", notices.supplement_notice_pdf),
-    ("notices/refusal.pdf", notices.refusal_notice_pdf),
-    ("notices/acceptance.pdf", notices.acceptance_notice_pdf),
-    ("notices/decision.pdf", notices.decision_notice_pdf),
-)
-
-
-def _notice_members(case: Case) -> list[Member]:
-    """The notices the applicant was given (补正, 不予受理, 受理, 决定书), as printed now."""
-    members = []
-    for path, printer in NOTICES:
-        try:
-            members.append(Member(path, printer(case, base_url=settings.PUBLIC_URL)))
-        except Conflict:
-            continue  # not given in this case, or undone (notices.py says which)
-    return members
-
-
-def _licence_members(case: Case) -> list[Member]:
-    licence = (
-        Licence.objects.select_related("licence_type", "issuer").filter(case_id=case.pk).first()
-    )
-    if licence is None:
-        return []
-    record = {
-        "identifier": licence.identifier,
-        "type": licence.licence_type.name,
-        "issuer": licence.issuer.name,
-        "status": licence.status,
-        "canonical": licence.canonical,
-        "digest": licence.digest,
-        "seal_algorithm": licence.seal_algorithm,
-        "seal_key_id": licence.seal_key_id,
-        "signature": licence.signature,
-        "issuer_code": licence.issuer.uscc,
-    }
-    return [
-        Member("results/licence.json", json_bytes(record)),
-        Member("results/licence.pdf", licence_pdf(licence, base_url=settings.PUBLIC_URL)),
-    ]
-
-
-def case_audit_records(case: Case) -> QuerySet[AuditRecord]:
-    """The trail of the case, its tasks and its licence, in chain order."""
-    task_ids = (
-        Task.objects.filter(case=case)
-        .annotate(object_id=Cast("pk", output_field=CharField()))
-        .values("object_id")
-    )
-    scope = Q(object_type="cases.case", object_id=str(case.pk)) | Q(
-        object_type="cases.task", object_id__in=task_ids
-    )
-    licence_id = Licence.objects.filter(case_id=case.pk).values_list("pk", flat=True).first()
-    if licence_id is not None:
-        scope |= Q(object_type="licences.licence", object_id=str(licence_id))
-    return AuditRecord.objects.filter(scope).order_by("seq")
-
-
-def _audit_member(case: Case) -> Member:
-    """One JSON line a record: exactly what its SM3 hash covers, and the hash, so each can be
-    checked again (``sm3(canonical JSON of the line without "hash") == hash``)."""
-    lines = []
-    for record in case_audit_records(case):
-        body = json.loads(content_of(record))
-        body["hash"] = record.hash
-        lines.append(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
-    return Member("audit/records.jsonl", ("\n".join(lines) + "\n").encode() if lines else b"")
-
-
 # --- Building -------------------------------------------------------------------------------
 
 
@@ -447,36 +204,6 @@ def _package_path(case: Case, closed_on: dt.date) -> str:
 
 def archive_dir() -> Path:
     return Path(settings.ARCHIVE_DIR)
-
-
-def _members(
-    case: Case,
-    *,
-    department_name: str,
-    years: int | None,
-    dispose_on: dt.date | None,
-    closed: dt.datetime,
-) -> list[Member]:
-    """Every file of the package but the manifest and its seal, written in the platform's
-    language (the notices and labels of an archive do not depend on who built it)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        material_members, listing = _material_members(case)
-        metadata = _metadata(
-            case,
-            materials=listing,
-            department_name=department_name,
-            years=years,
-            dispose_on=dispose_on,
-            closed=closed,
-        )
-        return [
-            Member("case.json", json_bytes(metadata)),
-            Member("decision.json", json_bytes(_decision(case))),
-            *material_members,
-            *_notice_members(case),
-            *_licence_members(case),
-            _audit_member(case),
-        ]
 
 
 def archive_build(*, case: Case, user: User | None = None) -> ArchivePackage:
@@ -515,7 +242,7 @@ def archive_build(*, case: Case, user: User | None = None) -> ArchivePackage:
     years = retention_years(item_type=case.item_version.item_type, decided=decided)
     dispose_on = dispose_on_for(closed_on, years)
     department = _department(case)
-    members = _members(
+    members = package_members(
         case, department_name=department.name, years=years, dispose_on=dispose_on, closed=closed
     )
     built_at = clock.now().replace(microsecond=0)
@@ -578,7 +305,7 @@ def archive_build(*, case: Case, user: User | None = None) -> ArchivePackage:
                     "manifest_sm3": package.manifest_sm3,
                     "files": len(members),
                     "retention_years": years,
-                    "dispose_on": _iso(dispose_on),
+                    "dispose_on": iso(dispose_on),
                     "by": user.pk if user is not None else None,
                 },
             )
@@ -698,7 +425,7 @@ def archive_dispose(*, package: ArchivePackage, reason: str, approved_by: str) -
         if locked.dispose_on is None or locked.dispose_on > today:
             raise Conflict(
                 _("该档案保管期限未满（%(until)s），不能销毁。")
-                % {"until": _iso(locked.dispose_on) or _("永久")},
+                % {"until": iso(locked.dispose_on) or _("永久")},
                 code="archive_not_due",
             )
         locked.state = ArchivePackage.State.DISPOSED
