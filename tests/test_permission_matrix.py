@@ -1490,6 +1490,49 @@ PAGES.update(
 )
 
 
+# --- 电子档案: supervisors list the packages (no personal data in the list); downloading a package
+# (the whole case, unmasked) is for department and office heads of its department, whom no caller
+# here is (tests/licences/test_archives.py covers them): a denied download writes no audit record.
+
+
+def _archive(world: World) -> Any:
+    """The archive package of the world's finished 即办 case (its licence's), remembered."""
+    existing = vars(world).get("archive")
+    if existing is not None:
+        return existing
+    from django.conf import settings
+
+    from quanban.licences import archives, seals
+
+    case = _licence(world).case
+    if not seals.seal_keys_list(department_code=settings.PLATFORM_SEAL_CODE):
+        seals.seal_key_create(department_code=settings.PLATFORM_SEAL_CODE)
+    world.archive = archives.archive_build(case=case)  # type: ignore[attr-defined]
+    return world.archive  # type: ignore[attr-defined]
+
+
+def _archive_downloads(world: World) -> int:
+    from quanban.core.models import AuditRecord
+
+    return AuditRecord.objects.filter(action="archive.download").count()
+
+
+PAGES.update(
+    {
+        "workbench/archives/": Row(
+            "GET",
+            lambda w: f"/workbench/archives/?due_on={_archive(w).dispose_on}",
+            page_only((SUPERVISOR,)),
+        ),
+        "workbench/archives/<int:package_id>/package.zip": Row(
+            "GET",
+            lambda w: f"/workbench/archives/{_archive(w).pk}/package.zip",
+            page_only(()),
+            state=_archive_downloads,
+        ),
+    }
+)
+
 # --- 好差评 and 找茬 (docs/feedback.md): the applicant rates their finished case; the window's
 # clerk opens the pad and only their session rates on it; anyone with an SMS link rates through
 # it; anyone but staff complains; the follow-ups are their office's (every caller of the matrix

@@ -40,17 +40,22 @@ class Perm(models.TextChoices):
     BUSINESS_WRITE = "business.write", _("办理业务")
     CATALOGUE_EDIT = "catalogue.edit", _("编辑事项目录")
     CATALOGUE_PUBLISH = "catalogue.publish", _("审核发布事项")
+    # 电子档案: the list of packages and the disposal listing (no personal data) / the packages
+    # themselves (the whole case, personal numbers unmasked), each in the role's scope.
+    ARCHIVE_VIEW = "archive.view", _("查阅电子档案目录")
+    ARCHIVE_DOWNLOAD = "archive.download", _("下载电子档案")
 
 
 _BUSINESS = {Perm.WORKBENCH, Perm.BUSINESS_WRITE, Perm.APPLICANT_WRITE}
+_ARCHIVES = {Perm.ARCHIVE_VIEW, Perm.ARCHIVE_DOWNLOAD}
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.WINDOW_CLERK: frozenset(_BUSINESS | {Perm.APPLICANT_UNMASK}),
     Role.REVIEWER: frozenset(_BUSINESS | {Perm.APPLICANT_UNMASK}),
     Role.APPROVER: frozenset(_BUSINESS | {Perm.APPLICANT_UNMASK}),
-    Role.OFFICE_HEAD: frozenset(_BUSINESS | {Perm.APPLICANT_UNMASK}),
-    Role.DEPARTMENT_HEAD: frozenset(_BUSINESS | {Perm.APPLICANT_UNMASK}),
-    Role.SUPERVISOR: frozenset({Perm.WORKBENCH}),
+    Role.OFFICE_HEAD: frozenset(_BUSINESS | _ARCHIVES | {Perm.APPLICANT_UNMASK}),
+    Role.DEPARTMENT_HEAD: frozenset(_BUSINESS | _ARCHIVES | {Perm.APPLICANT_UNMASK}),
+    Role.SUPERVISOR: frozenset({Perm.WORKBENCH, Perm.ARCHIVE_VIEW}),
     Role.CATALOGUE_EDITOR: frozenset({Perm.WORKBENCH, Perm.BUSINESS_WRITE, Perm.CATALOGUE_EDIT}),
     Role.CATALOGUE_REVIEWER: frozenset(
         {Perm.WORKBENCH, Perm.BUSINESS_WRITE, Perm.CATALOGUE_PUBLISH, Perm.SEARCH_ADMIN}

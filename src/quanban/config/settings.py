@@ -234,6 +234,19 @@ LICENCE_SEAL_ALGORITHM = os.environ.get("QUANBAN_SEAL_ALGORITHM", "sm2")
 # How long a holder's share link of a licence stays valid, in hours (at most 30 days).
 LICENCE_SHARE_HOURS = env_int("QUANBAN_LICENCE_SHARE_HOURS", 72)
 
+# Electronic archives of closed cases (docs/licences.md, "Electronic archives"): where the packages
+# are written, the seal-store name of the platform's own seal that signs their manifests (the
+# operating body's credit code in production), how long each item type's packages are kept
+# (JSON {"item type code": years or null for permanent}, merged over the defaults of
+# quanban.licences.archives.RETENTION_YEARS) and how many cases one sweep archives.
+ARCHIVE_DIR = Path(os.environ.get("QUANBAN_ARCHIVE_DIR", VAR_DIR / "archives"))
+PLATFORM_SEAL_CODE = os.environ.get("QUANBAN_PLATFORM_SEAL_CODE", "platform")
+ARCHIVE_RETENTION = os.environ.get("QUANBAN_ARCHIVE_RETENTION", "")
+ARCHIVE_SWEEP_BATCH = env_int("QUANBAN_ARCHIVE_SWEEP_BATCH", 200)
+# The site's public address, for the links and QR codes printed on documents made without a
+# request (the archive's notices and licence); empty: links relative to the site.
+PUBLIC_URL = os.environ.get("QUANBAN_PUBLIC_URL", "")
+
 # 绩效评估: the weights of the monthly score ("on_time=100,rating=0,yellow=1,red=3,complaint=5";
 # keys left out keep their default). See docs/evaluation.md.
 # Connections the card sweep drains a backlog with, side by side (docs/supervision.md).

@@ -15,4 +15,5 @@ HUEY.pop("url", None)
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="quanban-media-"))
 # Seal keys made by tests go to a directory of the run, never to var/seals/.
 LICENCE_SEAL_DIR = Path(tempfile.mkdtemp(prefix="quanban-seals-"))
+ARCHIVE_DIR = Path(tempfile.mkdtemp(prefix="quanban-archives-"))
 DEMO_MODE = True

@@ -23,6 +23,7 @@ from quanban.core.audit import audit_record
 from quanban.core.context import acting_as, actor_for_user
 from quanban.core.workdays import CalendarNotCovered
 from quanban.licences import seals
+from quanban.licences.archives import platform_signer
 from quanban.licences.models import HolderKind, LicenceType
 from quanban.licences.services import licence_issue, licence_type_create
 
@@ -168,6 +169,21 @@ def demo_seal_keys_load() -> int:
     return made
 
 
+def demo_platform_key_load() -> int:
+    """The platform's seal key, which signs the archives of closed cases (1 when made)."""
+    code = platform_signer()
+    if seals.seal_keys_list(department_code=code):
+        return 0
+    key = seals.seal_key_create(department_code=code)
+    audit_record(
+        action="seal_key.create",
+        object_type="platform",
+        object_id=code,
+        changes={"key_id": key.key_id, "algorithm": key.algorithm},
+    )
+    return 1
+
+
 def demo_licence_issue() -> int:
     """One licence in the first demo citizen's wallet, from a 即办 case at the window."""
     version = ItemVersion.objects.filter(
@@ -212,5 +228,6 @@ def demo_licences_load() -> dict[str, int]:
     """Types, seal keys and the demo licence; their counts."""
     types = demo_licence_types_load()
     keys = demo_seal_keys_load()
+    demo_platform_key_load()  # the platform's own seal, for the archives (not a department's)
     licences = demo_licence_issue()
     return {"licence_types": types, "seal_keys": keys, "licences": licences}

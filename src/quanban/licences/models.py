@@ -180,3 +180,65 @@ class LicenceSerialCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_type_id}/{self.issuer_id}/{self.year}: {self.last}"
+
+
+class ArchivePackage(models.Model):
+    """The electronic archive (电子档案) of one closed case: a signed ZIP package on disk.
+
+    The package (see ``quanban.licences.archive_package``) holds the case's metadata, materials,
+    results, decision and audit records, and a manifest with the SM3 digest of every file, signed
+    by the platform seal. The row says where it is, what its manifest digest was and how long it
+    is kept. One package a case, ever (building is idempotent).
+    """
+
+    class State(models.TextChoices):
+        ARCHIVED = "archived", _("已归档")
+        DISPOSED = "disposed", _("已销毁")
+
+    case = models.OneToOneField(
+        Case, verbose_name=_("办件"), on_delete=models.PROTECT, related_name="archive_package"
+    )
+    # The department answerable for the case (its lead department, else the item's implementing
+    # department): whose staff may see the package.
+    department = models.ForeignKey(
+        OrgUnit, verbose_name=_("归档部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    item_type = models.CharField(_("事项类型"), max_length=2)
+    # Relative to settings.ARCHIVE_DIR.
+    path = models.CharField(_("存储位置"), max_length=255, unique=True)
+    size = models.PositiveBigIntegerField(_("大小(字节)"))
+    file_count = models.PositiveIntegerField(_("文件数"))
+    manifest_sm3 = models.CharField(_("清单 SM3 摘要"), max_length=64)
+    signer = models.CharField(_("签章主体"), max_length=40)
+    seal_algorithm = models.CharField(_("签章算法"), max_length=10)
+    seal_key_id = models.CharField(_("印章密钥"), max_length=40)
+    signature = models.TextField(_("签名值"))
+    closed_on = models.DateField(_("办结日期"))
+    # Null: kept permanently (永久).
+    retention_years = models.PositiveSmallIntegerField(_("保管期限(年)"), null=True, blank=True)
+    # The first day after the retention period (counted from 1 January of the year after the
+    # case closed); null when permanent.
+    dispose_on = models.DateField(_("到期日期"), null=True, blank=True)
+    built_at = models.DateTimeField(_("归档时间"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=State.choices, default=State.ARCHIVED
+    )
+
+    class Meta:
+        verbose_name = _("电子档案")
+        verbose_name_plural = _("电子档案")
+        ordering = ["-built_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="archive_retention_dispose_together",
+                condition=Q(retention_years__isnull=True, dispose_on__isnull=True)
+                | Q(retention_years__gte=1, dispose_on__isnull=False),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "dispose_on"], name="archive_state_dispose_on"),
+            models.Index(fields=["department", "-built_at"], name="archive_department_built"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quanban.accounts.models import OrgUnit, User
+from quanban.accounts.roles import ROLE_PERMS, Perm
 from quanban.accounts.selectors import applicant_may_unmask, unit_ids_reached
 from quanban.core import clock
 from quanban.core.errors import NotFound, ValidationFailed
@@ -37,7 +38,7 @@ from quanban.core.models import AuditRecord
 from quanban.licences import seals
 from quanban.licences.canonical import canonical_bytes
 from quanban.licences.identifiers import parse_identifier
-from quanban.licences.models import HolderKind, Licence, LicenceType
+from quanban.licences.models import ArchivePackage, HolderKind, Licence, LicenceType
 from quanban.licences.services import LICENCE_ROLES, SHARE_SALT
 
 VALID = "valid"
@@ -405,3 +406,42 @@ def share_expiry(token: str) -> dt.datetime | None:
     except signing.BadSignature:
         return None
     return dt.datetime.fromtimestamp(payload["e"], tz=dt.UTC)
+
+
+# --- Electronic archives (staff) -----------------------------------------------------------------
+
+
+def _archive_scope(user: Any, perm: str) -> Q | None:
+    """The departments whose packages the user may reach with ``perm``: those under the scope of
+    a role that grants it; None when there are none."""
+    units = unit_ids_reached(user, [role for role, perms in ROLE_PERMS.items() if perm in perms])
+    return Q(department_id__in=units) if units else None
+
+
+def archive_list_for_user(*, user: Any, due_on: dt.date | None = None) -> QuerySet[ArchivePackage]:
+    """Packages of the departments the user may see, newest first; with ``due_on``, only those
+    still kept whose retention period ended by that day (the disposal listing), earliest first."""
+    scope = _archive_scope(user, Perm.ARCHIVE_VIEW)
+    if scope is None:
+        return ArchivePackage.objects.none()
+    packages = ArchivePackage.objects.filter(scope).select_related(
+        "case", "case__item_version", "department"
+    )
+    if due_on is not None:
+        return packages.filter(
+            state=ArchivePackage.State.ARCHIVED, dispose_on__lte=due_on
+        ).order_by("dispose_on", "pk")
+    return packages.order_by("-built_at", "-pk")
+
+
+def archive_get_for_download(*, user: Any, package_id: int) -> ArchivePackage:
+    """A package the user may download (a role granting it covers the package's department)."""
+    scope = _archive_scope(user, Perm.ARCHIVE_DOWNLOAD)
+    package = (
+        ArchivePackage.objects.filter(scope).filter(pk=package_id).first()
+        if scope is not None
+        else None
+    )
+    if package is None:
+        raise NotFound(_("找不到该电子档案。"), code="archive_not_found")
+    return package

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from quanban.web import (
+    archive_views,
     auth_views,
     card_views,
     case_urls,
@@ -95,5 +96,14 @@ urlpatterns += [
     ),
     path(
         "my/licences/<int:licence_id>/share/", licence_views.my_licence_share, name="licence_share"
+    ),
+]
+# 电子档案: the packages of closed cases and the disposal listing (docs/licences.md).
+urlpatterns += [
+    path("workbench/archives/", archive_views.archive_list, name="archive_list"),
+    path(
+        "workbench/archives/<int:package_id>/package.zip",
+        archive_views.archive_download,
+        name="archive_download",
     ),
 ]
