@@ -211,3 +211,23 @@ def unretained_proof(material: Material) -> bool:
         return False
     proof = material.retained_proof
     return proof is None or not proof.is_active
+
+
+def fetch_preview(
+    materials: Iterable[Material], applicant: NaturalPerson | LegalEntity
+) -> dict[int, str]:
+    """What the intake pages show before anything is received: for each material that will be
+    fetched, from where (a licence the applicant holds in force, by its identifier; a registry by
+    name). No registry is queried here (that happens, logged, when the case is received); a
+    registry that turns out not to know the applicant leaves the material to be handed in."""
+    plans = fetch_plans(materials, applicant)
+    types = [p.licence_type for p in plans.values() if p.licence_type is not None]
+    licences = _licences_in_force(applicant, types)
+    shown: dict[int, str] = {}
+    for material_id, plan in plans.items():
+        licence = licences.get(plan.licence_type.pk) if plan.licence_type else None
+        if licence is not None:
+            shown[material_id] = _("电子证照 %(identifier)s") % {"identifier": licence.identifier}
+        elif plan.registry:
+            shown[material_id] = str(Registry(plan.registry).label)
+    return shown
