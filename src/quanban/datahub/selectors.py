@@ -8,6 +8,7 @@ implementing department, from the case materials themselves (one grouped query e
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from quanban.accounts.models import OrgUnit
+from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.selectors import applicant_may_unmask
 from quanban.cases.models import CaseMaterial
 from quanban.cases.services._common import REQUIRED_NECESSITIES
@@ -66,10 +67,15 @@ def _counts() -> dict[str, Any]:
 
 
 def material_reduction(
-    *, first_day: dt.date, last_day: dt.date, department: OrgUnit | None = None
+    *,
+    first_day: dt.date,
+    last_day: dt.date,
+    department: OrgUnit | None = None,
+    departments: Collection[int] | None = None,
 ) -> ReductionReport:
     """The material-reduction rate of the cases received ``first_day`` … ``last_day`` (local
-    days, inclusive), per item and per implementing department (``department``: only its)."""
+    days, inclusive), per item and per implementing department (``department``: only its;
+    ``departments``: only theirs)."""
     if last_day < first_day:
         raise ValidationFailed(
             _("结束日期不能早于开始日期。"), code="period_reversed", field="last_day"
@@ -89,6 +95,8 @@ def material_reduction(
     dept = "case__item_version__item__implementing_department"
     if department is not None:
         required = required.filter(**{dept: department})
+    if departments is not None:
+        required = required.filter(**{f"{dept}__in": sorted(departments)})
     names = dict(OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT).values_list("pk", "name"))
     items = [
         ReductionRow(
@@ -105,7 +113,7 @@ def material_reduction(
         .annotate(name=Max("case__item_version__name"), **_counts())
         .order_by(dept, "case__item_version__item")
     ]
-    departments = [
+    by_department = [
         ReductionRow(
             item_id=None,
             item_name="",
@@ -123,7 +131,7 @@ def material_reduction(
         first_day=first_day,
         last_day=last_day,
         items=items,
-        departments=departments,
+        departments=by_department,
         total=ReductionRow(
             item_id=None,
             item_name="",
@@ -134,6 +142,21 @@ def material_reduction(
             fetched=total["fetched"],
             reused=total["reused"],
         ),
+    )
+
+
+def material_reduction_for_user(
+    *, user: User, first_day: dt.date, last_day: dt.date
+) -> ReductionReport:
+    """The rate as ``user`` may see it: a supervisor the whole city, a department head their
+    departments; anyone else PermissionDenied (the dashboards' scope)."""
+    from quanban.supervision.dashboards import dashboard_scope_for_user
+
+    scope = dashboard_scope_for_user(user)
+    return material_reduction(
+        first_day=first_day,
+        last_day=last_day,
+        departments=None if scope.everything else scope.departments,
     )
 
 

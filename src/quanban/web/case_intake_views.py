@@ -22,6 +22,7 @@ from quanban.accounts.roles import Perm
 from quanban.accounts.selectors import user_has_perm
 from quanban.cases import services
 from quanban.cases.models import Case, Channel
+from quanban.cases.services.provenance import fetch_plans, unretained_proof
 from quanban.catalogue import codes
 from quanban.catalogue import selectors as catalogue
 from quanban.catalogue.models import ItemVersion
@@ -226,7 +227,18 @@ def intake_act(
     return case
 
 
+def _fetch_sources(form: IntakeActionsForm, data: Mapping[str, Any]) -> None:
+    """Mark each material the licence library or a registry may hold for this kind of applicant
+    (``fetch_from``): fetched when the case is received, not asked for (不得重复提交)."""
+    person = (data.get("applicant_kind") or ApplicantKind.PERSON) != ApplicantKind.ENTITY
+    plans = fetch_plans(form.materials, person=person)
+    for material in form.materials:
+        plan = plans.get(material.pk)
+        material.fetch_from = plan.label if plan is not None else ""  # type: ignore[attr-defined]
+
+
 def _intake_context(version: ItemVersion, form: IntakeActionsForm) -> dict[str, Any]:
+    _fetch_sources(form, form.data or form.initial)
     return {
         "version": version,
         "item": version.item,
@@ -248,6 +260,8 @@ def intake(request: HttpRequest, item_id: int) -> HttpResponse:
         return render(request, "web/cases/_applicant_status.html", {"lookup": _lookup(request.GET)})
     data: QueryDict = request.POST if request.method == "POST" else request.GET
     materials = _my_materials(version, raw_answers(data, version))
+    # 减证明: a proof struck off the retained-proofs list is never asked for (nor listed).
+    materials = [m for m in materials if not unretained_proof(m)]
     windows = windows_of(user)
     if not windows:
         return forbidden(request, no_window_message())

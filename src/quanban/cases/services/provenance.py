@@ -70,10 +70,8 @@ def own_name(name: str) -> str:
     return name
 
 
-def _registry_of(material: Material, applicant: NaturalPerson | LegalEntity) -> str:
-    registry = (
-        Registry.POPULATION if isinstance(applicant, NaturalPerson) else Registry.LEGAL_ENTITY
-    )
+def _registry_of(material: Material, *, person: bool) -> str:
+    registry = Registry.POPULATION if person else Registry.LEGAL_ENTITY
     ref = material.source_ref.strip()
     if own_name(material.name) in REGISTRY_DOCUMENTS[registry] or ref.startswith(
         REGISTRY_REFS[registry]
@@ -82,15 +80,13 @@ def _registry_of(material: Material, applicant: NaturalPerson | LegalEntity) -> 
     return ""
 
 
-def fetch_plans(
-    materials: Iterable[Material], applicant: NaturalPerson | LegalEntity
-) -> dict[int, FetchPlan]:
-    """For each material that may be fetched for this applicant, where it would be looked for
-    (no registry is queried: this is what the intake pages show before anything is received)."""
+def fetch_plans(materials: Iterable[Material], *, person: bool) -> dict[int, FetchPlan]:
+    """For each material that may be fetched for an applicant who is a person (or an entity),
+    where it would be looked for (the catalogue's rules only: nothing is queried)."""
     candidates = [m for m in materials if m.source in FETCHABLE_SOURCES]
     if not candidates:
         return {}
-    kind = HolderKind.PERSON if isinstance(applicant, NaturalPerson) else HolderKind.ENTITY
+    kind = HolderKind.PERSON if person else HolderKind.ENTITY
     names = {own_name(m.name) for m in candidates}
     refs = {m.source_ref.strip() for m in candidates if m.source_ref.strip()}
     types = list(
@@ -104,7 +100,7 @@ def fetch_plans(
         licence_type = next((t for t in types if t.code == ref), None) or next(
             (t for t in types if t.name == own_name(material.name)), None
         )
-        registry = _registry_of(material, applicant)
+        registry = _registry_of(material, person=person)
         if licence_type is not None or registry:
             plans[material.pk] = FetchPlan(material.pk, licence_type, registry)
     return plans
@@ -152,7 +148,7 @@ def materials_fetch(
     """Fetch every owed material of the case that the library or a registry holds; the material
     ids fetched. Call inside the receiving transaction (the registry queries log with the case)."""
     owed = [row for row in rows if not row.received]
-    plans = fetch_plans([row.material for row in owed], applicant)
+    plans = fetch_plans([row.material for row in owed], person=isinstance(applicant, NaturalPerson))
     if not plans:
         return []
     now = clock.now()
@@ -220,7 +216,7 @@ def fetch_preview(
     fetched, from where (a licence the applicant holds in force, by its identifier; a registry by
     name). No registry is queried here (that happens, logged, when the case is received); a
     registry that turns out not to know the applicant leaves the material to be handed in."""
-    plans = fetch_plans(materials, applicant)
+    plans = fetch_plans(materials, person=isinstance(applicant, NaturalPerson))
     types = [p.licence_type for p in plans.values() if p.licence_type is not None]
     licences = _licences_in_force(applicant, types)
     shown: dict[int, str] = {}
