@@ -40,6 +40,7 @@ from quanban.licences.models import Licence
 from quanban.licences.selectors import licence_ref_cache_clear
 from quanban.licences.services import licence_issue, licence_type_create
 from tests import factories
+from tests.api.clients import session_client
 from tests.catalogue import helpers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -412,3 +413,75 @@ def test_the_preview_says_what_will_be_fetched_without_querying(
         4: f"电子证照 {licence.identifier}",
     }
     assert RegistryQuery.objects.count() == 0
+
+
+# --- The pages: the material list says where each material comes from ---------------------------
+
+
+def test_the_window_intake_page_shows_what_is_fetched_and_never_the_struck_off_proof(city, item):
+    hall_clerk = factories.make_staff(city, factories.Role.WINDOW_CLERK, scope=city.hall)
+    page = (
+        session_client(hall_clerk).get(f"/workbench/cases/intake/{item.item_id}/").content.decode()
+    )
+    assert page.count("收件时自动从人口库获取，无需提交") == 2
+    assert "可网上核验" in page  # 8 无犯罪记录证明: a retained proof the issuer checks online
+    assert "出生医学证明" not in page
+    assert (
+        "营业执照" in page and "收件时自动从电子证照库（营业执照）获取" not in page
+    )  # no type yet
+    entity_page = (
+        session_client(hall_clerk)
+        .get(f"/workbench/cases/intake/{item.item_id}/?refresh=1&applicant_kind=entity")
+        .content.decode()
+    )
+    assert "收件时自动从人口库获取" not in entity_page
+
+
+def test_the_portal_apply_page_shows_the_fetched_and_offers_reuse_for_the_rest(
+    city, citizen, applicant, item, licence, work_calendar
+):
+    with at("2026-06-10"):
+        first_application(citizen, item)
+    page = session_client(citizen).get(f"/items/{item.item_id}/apply/").content.decode()
+    assert f"提交申请时自动从电子证照 {licence.identifier}获取，无需上传。" in page
+    assert page.count("提交申请时自动从人口库获取，无需上传。") == 2
+    assert "出生医学证明" not in page
+    # Earlier files are offered for what is not fetched (1, 5, 6, 8), not for 2, 3 and 4.
+    assert page.count("使用以前提交的文件") == 4
+    for seq in (2, 3, 4):
+        assert f"“{item.materials.get(seq=seq).name}”使用以前提交的文件" not in page
+
+
+def test_the_case_page_and_the_api_show_the_source_of_each_material(
+    city, clerk, citizen, applicant, item, licence, work_calendar
+):
+    population_record_upsert(
+        id_number=applicant.id_number,
+        name="张三",
+        sex="1",
+        birth_date=dt.date(1990, 1, 1),
+        household_address="山东省济南市历下区泉城路 1 号",
+        owner=city.other_department,
+    )
+    case = services.case_submit_online(
+        user=citizen, item_version=item, answers={}, files={mid(item, 1): upload("sqs.pdf")}
+    )
+    query = RegistryQuery.objects.get(case=case)
+    page = session_client(clerk).get(f"/workbench/cases/{case.pk}/").content.decode()
+    assert f"共享获取（电子证照 {licence.identifier}）" in page
+    assert f"共享获取（人口库（济南市市场监督管理局），查询记录 {query.pk}）" in page
+    body = session_client(clerk).get(f"/api/v1/cases/{case.pk}").json()
+    got = {
+        m["seq"]: (m["source"], m["source_licence_id"], m["registry_query_id"])
+        for m in body["materials"]
+    }
+    assert got == {
+        1: ("uploaded", None, None),
+        2: ("fetched", None, query.pk),
+        3: ("fetched", None, query.pk),
+        4: ("fetched", licence.pk, None),
+        5: ("", None, None),
+        6: ("", None, None),
+        8: ("", None, None),
+        9: ("", None, None),
+    }
