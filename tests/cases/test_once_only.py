@@ -485,3 +485,48 @@ def test_the_case_page_and_the_api_show_the_source_of_each_material(
         8: ("", None, None),
         9: ("", None, None),
     }
+
+
+def test_the_window_offers_a_known_applicants_earlier_files_and_takes_the_one_chosen(
+    city, citizen, applicant, item, licence, work_calendar
+):
+    with at("2026-06-10"):
+        first = first_application(citizen, item)
+    earlier = CaseMaterial.objects.get(case=first, material_id=mid(item, 5))
+    hall_clerk = factories.make_staff(city, factories.Role.WINDOW_CLERK, scope=city.hall)
+    client = session_client(hall_clerk)
+    url = f"/workbench/cases/intake/{item.item_id}/"
+    unknown = client.get(f"{url}?refresh=1&applicant_kind=person").content.decode()
+    assert "使用以前提交的文件" not in unknown
+    page = client.get(
+        f"{url}?refresh=1&applicant_kind=person&id_number={applicant.id_number}"
+    ).content.decode()
+    # Offered for what is not fetched: 1, 5, 6, 8 (2 and 3 come from the registry, 4 the library).
+    assert page.count("使用以前提交的文件") == 4
+    assert f"办件 #{first.pk}，2026年6月10日提交" in page
+    response = client.post(
+        url,
+        {
+            "window": city.window.pk,
+            "applicant_kind": "person",
+            "id_number": applicant.id_number,
+            "name": "张三",
+            "phone": "",
+            "action": "notice",
+            "received": [mid(item, 1), mid(item, 5)],
+            f"reuse_{mid(item, 5)}": earlier.pk,
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.exclude(pk=first.pk).get(person=applicant, item_version=item)
+    assert rows(case) == [
+        (1, True, "paper"),
+        (2, False, ""),  # the registry does not know the applicant: asked for
+        (3, False, ""),
+        (4, True, "fetched"),
+        (5, True, "reused"),
+        (6, False, ""),
+        (8, False, ""),
+        (9, False, ""),
+    ]
+    assert CaseMaterial.objects.get(case=case, material_id=mid(item, 5)).reused_from == earlier
