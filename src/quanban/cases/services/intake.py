@@ -440,7 +440,6 @@ def _reuse(
         row.pk: row
         for row in CaseMaterial.objects.filter(pk__in=list(reuse.values()), received=True, **owner)
         .exclude(case=case)
-        .exclude(file="")
         .exclude(case__state__in=UNREUSABLE_CASE_STATES)
         .select_related("case", "material")
     }
