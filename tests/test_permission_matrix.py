@@ -1330,6 +1330,41 @@ PAGES.update(
 )
 
 
+# --- 数据共享 (docs/once-only.md): the material-reduction rate as the dashboards (supervisors, and
+# department heads, whom no caller here is); the registry lookup for staff who handle business,
+# every query logged (tests/datahub/).
+
+
+def _registry_query_count(world: World) -> int:
+    from quanban.datahub.models import RegistryQuery
+
+    return RegistryQuery.objects.count()
+
+
+PAGES.update(
+    {
+        "workbench/reduction/": Row("GET", "/workbench/reduction/", page_only((SUPERVISOR,))),
+        "workbench/registries/": Row(
+            "POST",
+            "/workbench/registries/",
+            {c: (LOGIN if c == ANON else 200 if c in (CLERK, EDITOR) else 403) for c in CALLERS},
+            body=lambda w: {
+                "registry": "population",
+                "key": w.person.id_number,
+                "purpose": "核对申请人户籍",
+            },
+            state=_registry_query_count,
+            form=True,
+        ),
+    }
+)
+API["GET /api/v1/datahub/reduction"] = Row(
+    "GET",
+    "/api/v1/datahub/reduction?first_day=2026-06-01&last_day=2026-06-30",
+    api_only({SUPERVISOR: 200}),
+)
+
+
 # --- 电子证照: verification is public; the holder (the citizen's company here) sees, downloads and
 # shares; status changes belong to the issuing department's approvers and heads, whom no caller
 # here is (tests/licences/ covers them): every other account gets "not found".

@@ -192,6 +192,7 @@ class TestDemoCity:
             "  · 服务大厅：2 个大厅，15 个窗口",
             "  · 工作人员：27 个账号，27 项角色授权，每人一个动态口令设备",
             "  · 申请人：8 位自然人（均有登录账号），5 家企业",
+            "  · 人口库 9 条记录，法人库 6 条记录",
             "  · 办件：3 条分办规则，6 件演示办件（在办、待受理、已办结、不予受理）",
             "  · 电子证照：43 种证照类型，17 个部门电子印章密钥，1 张演示证照",
         ]
@@ -366,6 +367,10 @@ class TestDemoCity:
             "role.grant": 24,
             "person.register": 8,
             "entity.register": 5,
+            # The registries (quanban.datahub.demo): every applicant, one deceased person, every
+            # company and one deregistered.
+            "population_record.create": 9,
+            "legal_entity_record.create": 6,
             "catalogue.import": ItemVersion.objects.count(),
             "catalogue.import_summary": 1,
             "rules.rule_set_create": 3,
@@ -378,6 +383,8 @@ class TestDemoCity:
             "case.decide": 2,
             "case.issue": 2,
             "case.refuse": 1,
+            # Owed materials the population registry stands in for, fetched at receipt (logged).
+            "registry.query": 4,
             "task.complete": 2,
             # The licence library (quanban.licences.demo): one 即办 case issues a licence.
             "licence_type.create": 43,
@@ -386,7 +393,7 @@ class TestDemoCity:
         }
         grants = AuditRecord.objects.filter(action="role.grant")
         assert set(grants.values_list("actor_name", "channel")) == {("secadmin", "cli")}
-        work = AuditRecord.objects.filter(action__regex=r"^(case|task|licence)\.")
+        work = AuditRecord.objects.filter(action__regex=r"^(case|task|licence|registry)\.")
         assert set(work.values_list("actor_name", flat=True)) == {
             "clerk01",
             "clerk02",
@@ -396,7 +403,7 @@ class TestDemoCity:
             "13905310001",
         }
         others = AuditRecord.objects.exclude(action="role.grant").exclude(
-            action__regex=r"^(case|task|licence)\."
+            action__regex=r"^(case|task|licence|registry)\."
         )
         assert set(others.values_list("actor_name", "channel")) == {("quanban demo", "cli")}
         person = AuditRecord.objects.filter(action="person.register").first()

@@ -464,6 +464,13 @@ def demo_load(*, progress: Callable[[str], None] | None = None) -> DemoSummary:
         report(_("工作人员：%(staff)d 个账号，%(roles)d 项角色授权，每人一个动态口令设备") % counts)
         _load_applicants(counts)
         report(_("申请人：%(persons)d 位自然人（均有登录账号），%(entities)d 家企业") % counts)
+        from quanban.datahub.demo import demo_registries_load
+
+        counts.update(demo_registries_load())
+        report(
+            _("人口库 %(population_records)d 条记录，法人库 %(legal_entity_records)d 条记录")
+            % counts
+        )
         # Imported here: the catalogue builds on accounts, not the other way round.
         from quanban.catalogue.demo_data import demo_catalogue_load
 

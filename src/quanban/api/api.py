@@ -17,6 +17,7 @@ from quanban.api.routers import (
     calendar,
     cases,
     catalogue,
+    datahub,
     feedback,
     licences,
     my_cases,
@@ -60,3 +61,4 @@ api.add_router("/", tasks.router, tags=["tasks"])
 api.add_router("/", my_cases.router, tags=["my cases"])
 api.add_router("/", licences.router, tags=["licences"])
 api.add_router("/", feedback.router, tags=["feedback"])
+api.add_router("/datahub", datahub.router, tags=["datahub"])

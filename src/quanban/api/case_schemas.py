@@ -177,8 +177,17 @@ class CaseMaterialOut(Schema):
     necessity: str
     received: bool
     received_at: dt.datetime | None
-    source: str
-    source_ref: str
+    source: str = Field(
+        ...,
+        description=(
+            "How it was obtained: fetched (licence library or registry), reused (an earlier "
+            "case), uploaded, paper (handed in at the window); empty while not received."
+        ),
+    )
+    source_ref: str = Field(..., description="Where from, for people.")
+    source_licence_id: int | None = Field(None, description="Fetched: the licence.")
+    registry_query_id: int | None = Field(None, description="Fetched: the logged query.")
+    reused_from_id: int | None = Field(None, description="Reused: the earlier case material.")
     deferred_until: dt.date | None
 
     @staticmethod
@@ -192,6 +201,9 @@ class CaseMaterialOut(Schema):
             received_at=row.received_at,
             source=row.source,
             source_ref=row.source_ref,
+            source_licence_id=row.source_licence_id,
+            registry_query_id=row.source_query_id,
+            reused_from_id=row.reused_from_id,
             deferred_until=row.deferred_until,
         )
 

@@ -339,8 +339,36 @@ class CaseMaterial(models.Model):
     received = models.BooleanField(_("已收取"), default=False)
     received_at = models.DateTimeField(_("收取时间"), null=True, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices, blank=True)
-    # Where a reused or fetched material came from (e.g. the earlier case's number).
+    # Where a reused or fetched material came from, for people (the earlier case's number, the
+    # licence identifier, the registry and its query); the links below say it for machines.
     source_ref = models.CharField(_("来源说明"), max_length=200, blank=True)
+    # Fetched from the licence library: the licence in force at intake.
+    source_licence = models.ForeignKey(
+        "licences.Licence",
+        verbose_name=_("来源证照"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Fetched from a registry: the logged query that found it (who, when, case, purpose).
+    source_query = models.ForeignKey(
+        "datahub.RegistryQuery",
+        verbose_name=_("共享查询记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Reused: the applicant's material of an earlier case it was taken from.
+    reused_from = models.ForeignKey(
+        "self",
+        verbose_name=_("复用自"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     file = models.FileField(_("文件"), upload_to="cases/%Y/%m/", blank=True)
     # 容缺后补: the day the applicant promised to hand it in (null: not deferred).
     deferred_until = models.DateField(_("承诺补交日期"), null=True, blank=True)

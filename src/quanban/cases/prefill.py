@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from quanban.accounts.models import LegalEntity, NaturalPerson
 from quanban.cases.models import CaseMaterial
+from quanban.cases.services._common import UNREUSABLE_CASE_STATES
 from quanban.catalogue.models import ItemVersion
 from quanban.core.errors import ValidationFailed
 
@@ -97,6 +98,8 @@ def prefill_for(*, applicant: NaturalPerson | LegalEntity, item_version: ItemVer
     earlier = list(
         CaseMaterial.objects.filter(owner, same, received=True)
         .exclude(file="")
+        # Still valid: not from a refused case or a revoked approval.
+        .exclude(case__state__in=sorted(UNREUSABLE_CASE_STATES))
         .select_related("case", "material")
         .order_by("-received_at", "-pk")[:MAX_ROWS]
     )

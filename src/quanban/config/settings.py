@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "quanban.feedback",
     "quanban.searchindex",
     "quanban.licences",
+    "quanban.datahub",
     "quanban.api",
     "quanban.web",
 ]

@@ -127,12 +127,29 @@ class IntakeActionsForm(forms.Form):
     action = forms.ChoiceField(choices=[(a, a) for a in IntakeAction.ALL], widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, version: ItemVersion, materials: Sequence[Material], **kwargs: Any
+        self,
+        *args: Any,
+        version: ItemVersion,
+        materials: Sequence[Material],
+        reusable: Mapping[int, Sequence[tuple[int, str]]] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.item_version = version
         self.materials = list(materials)
         self.fields["received"].choices = [(m.pk, m.name) for m in self.materials]  # type: ignore[attr-defined]
+        # 不得重复提交: the applicant's earlier files, offered; the clerk takes one at their word.
+        for material in self.materials:
+            offered = (reusable or {}).get(material.pk)
+            if offered:
+                self.fields[reuse_field(material)] = forms.TypedChoiceField(
+                    label=_("“%(name)s”使用以前提交的文件") % {"name": material.name},
+                    required=False,
+                    coerce=int,
+                    empty_value=None,
+                    choices=[("", _("不使用")), *offered],
+                    widget=forms.RadioSelect,
+                )
         self.fields["refuse_guidance"].help_text = _("写明到哪里、如何办理（窗口无否决权）。")
         for material in self.deferrable:
             self.fields[deferred_field(material)] = forms.DateField(
@@ -166,17 +183,31 @@ class IntakeActionsForm(forms.Form):
             m.pk: data[deferred_field(m)] for m in self.deferrable if data.get(deferred_field(m))
         }
 
-    def received_ids(self) -> list[int]:
-        return list(self.cleaned_data.get("received") or [])
+    def reuse(self) -> dict[int, int]:
+        """The earlier files taken: ``{material_id: case_material_id}``."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            m.pk: data[reuse_field(m)]
+            for m in self.materials
+            if reuse_field(m) in self.fields and data.get(reuse_field(m))
+        }
 
-    def material_rows(self) -> list[tuple[Material, Any, forms.BoundField | None]]:
-        """Each material with its "received" checkbox and, for a 容缺 one, its date field."""
+    def received_ids(self) -> list[int]:
+        reused = self.reuse()
+        return [pk for pk in self.cleaned_data.get("received") or [] if pk not in reused]
+
+    def material_rows(
+        self,
+    ) -> list[tuple[Material, Any, forms.BoundField | None, forms.BoundField | None]]:
+        """Each material with its "received" checkbox, for a 容缺 one its date field, and the
+        applicant's earlier files when there are any."""
         boxes = {int(box.data["value"]): box for box in self["received"]}
         return [
             (
                 m,
                 boxes.get(m.pk),
                 self[deferred_field(m)] if m.necessity == codes.Necessity.DEFERRABLE else None,
+                self[reuse_field(m)] if reuse_field(m) in self.fields else None,
             )
             for m in self.materials
         ]

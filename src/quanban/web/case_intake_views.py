@@ -22,6 +22,8 @@ from quanban.accounts.roles import Perm
 from quanban.accounts.selectors import user_has_perm
 from quanban.cases import services
 from quanban.cases.models import Case, Channel
+from quanban.cases.prefill import prefill_for
+from quanban.cases.services.provenance import fetch_plans, unretained_proof
 from quanban.catalogue import codes
 from quanban.catalogue import selectors as catalogue
 from quanban.catalogue.models import ItemVersion
@@ -101,6 +103,32 @@ def _lookup(data: Mapping[str, Any]) -> Lookup:
     if person is None:
         return Lookup(True, _("该申请人尚未登记，受理时将按填写的姓名登记。"))
     return Lookup(True, _("已登记的申请人"), person.name)
+
+
+def _known_applicant(data: Mapping[str, Any]) -> NaturalPerson | LegalEntity | None:
+    """The registered applicant the typed number names, if it is valid and known."""
+    try:
+        if (data.get("applicant_kind") or ApplicantKind.PERSON) == ApplicantKind.ENTITY:
+            return LegalEntity.objects.filter(uscc=validate_uscc(str(data.get("uscc", "")))).first()
+        number = validate_id_number(str(data.get("id_number", "")))
+    except ApplicationError:
+        return None
+    return NaturalPerson.objects.filter(id_number=number).first()
+
+
+def _reusable(
+    applicant: NaturalPerson | LegalEntity | None, version: ItemVersion, materials: list[Any]
+) -> dict[int, list[tuple[int, str]]]:
+    """The applicant's earlier files the window may offer again, for what will not be fetched."""
+    if applicant is None:
+        return {}
+    fetched = fetch_plans(materials, person=isinstance(applicant, NaturalPerson))
+    own = {m.pk for m in materials}
+    return {
+        m.material_id: [(c.case_material_id, c.source) for c in m.candidates]
+        for m in prefill_for(applicant=applicant, item_version=version).materials
+        if m.candidates and m.material_id in own and m.material_id not in fetched
+    }
 
 
 def _applicant(user: User, form: IntakeForm) -> NaturalPerson | LegalEntity:
@@ -226,7 +254,18 @@ def intake_act(
     return case
 
 
+def _fetch_sources(form: IntakeActionsForm, data: Mapping[str, Any]) -> None:
+    """Mark each material the licence library or a registry may hold for this kind of applicant
+    (``fetch_from``): fetched when the case is received, not asked for (不得重复提交)."""
+    person = (data.get("applicant_kind") or ApplicantKind.PERSON) != ApplicantKind.ENTITY
+    plans = fetch_plans(form.materials, person=person)
+    for material in form.materials:
+        plan = plans.get(material.pk)
+        material.fetch_from = plan.label if plan is not None else ""  # type: ignore[attr-defined]
+
+
 def _intake_context(version: ItemVersion, form: IntakeActionsForm) -> dict[str, Any]:
+    _fetch_sources(form, form.data or form.initial)
     return {
         "version": version,
         "item": version.item,
@@ -248,6 +287,8 @@ def intake(request: HttpRequest, item_id: int) -> HttpResponse:
         return render(request, "web/cases/_applicant_status.html", {"lookup": _lookup(request.GET)})
     data: QueryDict = request.POST if request.method == "POST" else request.GET
     materials = _my_materials(version, raw_answers(data, version))
+    # 减证明: a proof struck off the retained-proofs list is never asked for (nor listed).
+    materials = [m for m in materials if not unretained_proof(m)]
     windows = windows_of(user)
     if not windows:
         return forbidden(request, no_window_message())
@@ -261,6 +302,7 @@ def intake(request: HttpRequest, item_id: int) -> HttpResponse:
         version=version,
         materials=materials,
         windows=windows,
+        reusable=_reusable(_known_applicant(data), version, materials),
         initial=initial,
     )
     if htmx:
@@ -278,6 +320,7 @@ def intake(request: HttpRequest, item_id: int) -> HttpResponse:
                     answers=form.answers(),
                     window=form.cleaned_data.get("window"),
                     received_material_ids=form.received_ids(),
+                    reuse=form.reuse(),
                 )
                 case = intake_act(user, received, form, expected_version=received.version, ticks=[])
         except ApplicationError as error:

@@ -26,6 +26,7 @@ from quanban.accounts.services import person_claim
 from quanban.cases import selectors, services
 from quanban.cases.models import Case, Channel
 from quanban.cases.prefill import prefill_for
+from quanban.cases.services.provenance import fetch_preview, unretained_proof
 from quanban.catalogue import codes
 from quanban.catalogue.models import InstantRuleSet, ItemVersion
 from quanban.core.errors import ApplicationError, NotFound
@@ -240,6 +241,8 @@ def apply_online(request: HttpRequest, item_id: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     answers = raw_answers(data, version)
     materials = _my_materials(version, answers)
+    # 减证明: a proof struck off the retained-proofs list is never asked for (nor listed).
+    materials = [m for m in materials if not unretained_proof(m)]
     # Only a submit validates; "update the list" (without JavaScript) and htmx show it again.
     submitted = request.method == "POST" and "refresh" not in request.POST
     initial: dict[str, Any] = {situation_field(seq): option for seq, option in answers.items()}
@@ -248,6 +251,11 @@ def apply_online(request: HttpRequest, item_id: int) -> HttpResponse:
     applicant = person if person is not None else entity
     assert applicant is not None
     known = prefill_for(applicant=applicant, item_version=version)
+    # 不得重复提交: what the licence library or a registry holds is fetched when the application
+    # is submitted; it is shown as such, and no earlier file is offered for it.
+    fetching = fetch_preview(materials, applicant)
+    for material in materials:
+        material.fetch_from = fetching.get(material.pk, "")  # type: ignore[attr-defined]
     form = OnlineApplyForm(
         request.POST if submitted else None,
         request.FILES if submitted else None,
@@ -258,7 +266,7 @@ def apply_online(request: HttpRequest, item_id: int) -> HttpResponse:
         reusable={
             m.material_id: [(c.case_material_id, c.source) for c in m.candidates]
             for m in known.materials
-            if m.candidates
+            if m.candidates and m.material_id not in fetching
         },
         initial=initial,
     )

@@ -7,6 +7,7 @@ from quanban.web import (
     case_urls,
     catalogue_urls,
     dashboard_views,
+    datahub_views,
     evaluation_views,
     licence_staff_views,
     licence_views,
@@ -67,6 +68,11 @@ urlpatterns += [
         dashboard_views.dashboard_export,
         name="workbench_dashboard_export",
     ),
+]
+# 数据共享: the material-reduction rate and the logged registry lookup (docs/once-only.md).
+urlpatterns += [
+    path("workbench/reduction/", datahub_views.reduction, name="workbench_reduction"),
+    path("workbench/registries/", datahub_views.registry_lookup, name="registry_lookup"),
 ]
 # 电子证照: public verification (no login), shared links, the holder's wallet (docs/licences.md).
 urlpatterns += [

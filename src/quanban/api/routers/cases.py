@@ -75,6 +75,14 @@ class CaseReceiveIn(Schema):
     )
     window_id: BodyId | None = Field(None, description="The receiving window (受理窗口).")
     received_material_ids: list[BodyId] = Field(default_factory=list, max_length=200)
+    reuse: dict[BodyId, BodyId] = Field(
+        default_factory=dict,
+        max_length=100,
+        description=(
+            "不得重复提交: material id → the id of that material the same applicant handed in on "
+            "an earlier case (still valid), taken instead of asking again."
+        ),
+    )
     form: Form = Field(
         default_factory=dict, max_length=100, description="申请表: short keys, plain values."
     )
@@ -206,6 +214,7 @@ def case_receive(
             window=window,
             received_material_ids=payload.received_material_ids,
             form_data=payload.form,
+            reuse=payload.reuse,
         )
         return 201, _out(case, user)
 

@@ -22,6 +22,7 @@ from quanban.api.types import MAX_ID, NO_NUL, BodyId, PageIn, PathId
 from quanban.cases import selectors, services
 from quanban.cases.models import Case
 from quanban.cases.prefill import prefill_for
+from quanban.cases.services.provenance import fetch_preview
 from quanban.catalogue import selectors as catalogue
 from quanban.core.errors import NotFound, PermissionDenied, ValidationFailed
 
@@ -220,6 +221,13 @@ class MaterialPrefillOut(Schema):
     material_id: int
     seq: int
     name: str
+    fetched_from: str = Field(
+        "",
+        description=(
+            "Where it will be fetched from when the application is submitted (a licence the "
+            "applicant holds, or a registry); empty: to be uploaded or reused."
+        ),
+    )
     candidates: list[ReuseCandidateOut] = Field(..., description="Newest first.")
 
 
@@ -256,6 +264,7 @@ def my_prefill(
             _("请先完成实名登记，再网上申报。"), code="applicant_not_registered", field="user"
         )
     prefill = prefill_for(applicant=applicant, item_version=version)
+    fetching = fetch_preview(version.materials.all(), applicant)
     return PrefillOut(
         applicant_kind=prefill.applicant_kind,
         fields=[PrefillFieldOut(**vars(f)) for f in prefill.fields],
@@ -264,6 +273,7 @@ def my_prefill(
                 material_id=m.material_id,
                 seq=m.seq,
                 name=m.name,
+                fetched_from=fetching.get(m.material_id, ""),
                 candidates=[
                     ReuseCandidateOut(
                         case_material_id=c.case_material_id,

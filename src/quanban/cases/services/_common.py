@@ -66,6 +66,10 @@ AUDIT_FIELDS = (
     "version",
 )
 
+# 不得重复提交: an earlier case's materials are reused unless the case was refused (its materials
+# were not accepted) or its approval revoked (a false commitment).
+UNREUSABLE_CASE_STATES = frozenset({State.REFUSED, State.REVOKED})
+
 ONLINE_CHANNELS = frozenset({Channel.PC, Channel.MOBILE, Channel.ONLINE_ONE_WINDOW})
 
 CLOCK_FIELDS = ("legal_due", "promised_due", "warn_on", "card_level")

@@ -27,6 +27,7 @@ from quanban.cases.services._common import (
     NO_CLOCK_EVENTS,
     ONLINE_CHANNELS,
     REQUIRED_NECESSITIES,
+    UNREUSABLE_CASE_STATES,
     State,
     audit,
     case_snapshot,
@@ -38,6 +39,7 @@ from quanban.cases.services._common import (
     save,
     without_clock_events,
 )
+from quanban.cases.services.provenance import materials_fetch, unretained_proof
 from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion
 from quanban.catalogue.selectors import material_list_for_answers
@@ -239,7 +241,10 @@ def _create(
             _("事项“%(name)s”的该版本未发布或已停用，不能收件。") % {"name": item_version.name},
             code="version_not_published",
         )
-    materials = material_list_for_answers(item_version, clean_answers)
+    listed = material_list_for_answers(item_version, clean_answers)
+    # 减证明: a proof not on the retained-proofs list (or struck off it since the version was
+    # published) is never asked for. The catalogue refuses to publish one; this holds at intake.
+    materials = [m for m in listed if not unretained_proof(m)]
     ticked = set(received_material_ids)
     foreign = sorted(ticked - {m.pk for m in materials})
     if foreign:
@@ -291,11 +296,15 @@ def case_receive(
     window: OrgUnit | None = None,
     received_material_ids: Iterable[int] = (),
     form_data: Mapping[str, Any] | None = None,
+    reuse: Mapping[int, int] | None = None,
 ) -> Case:
     """Receive an application (收件) for any published item, whichever department implements it.
 
     The case's materials are the applicant's own list (the item's situations answered); the ticked
-    ones are marked received. The receiving clerk becomes the first responder (首问负责).
+    ones are marked received. ``reuse`` takes materials the applicant handed in on an earlier case
+    (the offer accepted at the window). Whatever is still owed and held by the licence library or
+    a registry is fetched (provenance.materials_fetch). The receiving clerk becomes the first
+    responder (首问负责).
     """
     require_perm(user, Perm.BUSINESS_WRITE)
     ticked = sorted(set(received_material_ids))
@@ -311,12 +320,16 @@ def case_receive(
             window=window,
             received_material_ids=ticked,
         )
+        reused = _reuse(case, rows, applicant, reuse or {})
+        fetched = materials_fetch(case, rows, applicant, user=user)
         audit(
             "receive",
             case,
             None,
             materials=[row.material_id for row in rows],
             received_materials=ticked,
+            reused=reused,
+            fetched=fetched,
         )
     return case
 
@@ -370,6 +383,7 @@ def case_submit_online(
         )
         uploaded = _attach_files(rows, files or {})
         reused = _reuse(case, rows, applicant, reuse or {})
+        fetched = materials_fetch(case, rows, applicant, user=user)
         audit(
             "submit",
             case,
@@ -377,6 +391,7 @@ def case_submit_online(
             materials=[row.material_id for row in rows],
             uploaded=uploaded,
             reused=reused,
+            fetched=fetched,
         )
         process = item_version.process or {}
         if process.get("kind") == codes.ProcessKind.INSTANT_RULE and not _missing(case, rows):
@@ -425,15 +440,16 @@ def _reuse(
         row.pk: row
         for row in CaseMaterial.objects.filter(pk__in=list(reuse.values()), received=True, **owner)
         .exclude(case=case)
+        .exclude(case__state__in=UNREUSABLE_CASE_STATES)
         .select_related("case", "material")
     }
     now = clock.now()
     for material_id, earlier_id in sorted(reuse.items()):
         row = rows.get(material_id)
         source = earlier.get(earlier_id)
-        if row is None or source is None:
+        if row is None or source is None or row.received:
             raise ValidationFailed(
-                _("不能复用该材料：它不在本次材料清单中，或不是您以前提交过的材料。"),
+                _("不能复用该材料：它不在本次材料清单中，或不是您以前提交过的有效材料。"),
                 code="material_not_reusable",
                 field="reuse",
                 extra={"material_id": material_id},
@@ -443,7 +459,10 @@ def _reuse(
         row.received_at = now
         row.source = CaseMaterial.Source.REUSED
         row.source_ref = source.case.number or f"#{source.case_id}"
-        row.save(update_fields=["file", "received", "received_at", "source", "source_ref"])
+        row.reused_from = source
+        row.save(
+            update_fields=["file", "received", "received_at", "source", "source_ref", "reused_from"]
+        )
     return sorted(reuse)
 
 
