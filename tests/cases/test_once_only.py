@@ -423,12 +423,10 @@ def test_the_window_intake_page_shows_what_is_fetched_and_never_the_struck_off_p
     page = (
         session_client(hall_clerk).get(f"/workbench/cases/intake/{item.item_id}/").content.decode()
     )
-    assert page.count("收件时自动从人口库获取，无需提交") == 2
+    assert page.count("收件时自动从人口库获取；获取不到的再收取") == 2
     assert "可网上核验" in page  # 8 无犯罪记录证明: a retained proof the issuer checks online
     assert "出生医学证明" not in page
-    assert (
-        "营业执照" in page and "收件时自动从电子证照库（营业执照）获取" not in page
-    )  # no type yet
+    assert "营业执照" in page and "从电子证照库（营业执照）获取" not in page  # no type yet
     entity_page = (
         session_client(hall_clerk)
         .get(f"/workbench/cases/intake/{item.item_id}/?refresh=1&applicant_kind=entity")

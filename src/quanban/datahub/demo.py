@@ -65,7 +65,9 @@ def demo_registries_load() -> dict[str, int]:
             id_number=spec.id_number,
             name=spec.name,
             # The 17th digit: odd for men, even for women (GB 11643).
-            sex=PopulationRecord.Sex.MALE if int(spec.sequence[-1]) % 2 else "2",
+            sex=PopulationRecord.Sex.MALE
+            if int(spec.sequence[-1]) % 2
+            else PopulationRecord.Sex.FEMALE,
             birth_date=_birth(spec),
             ethnicity="汉族",
             household_address=(
