@@ -646,3 +646,30 @@ def test_a_case_that_cannot_be_archived_does_not_hold_up_the_others(
         "FileNotFoundError",
     )
     assert [c.pk for c in archives.archivable_cases()] == [finished_case.pk]
+
+
+def test_the_command_disposes_only_a_due_package(
+    finished_case, platform_key, django_capture_on_commit_callbacks
+):
+    package = archives.archive_build(case=finished_case)
+    args = (
+        "dispose",
+        "--case",
+        finished_case.number,
+        "--reason",
+        "保管期满",
+        "--approved-by",
+        "局长",
+    )
+    with pytest.raises(CommandError) as early:
+        run(*args)
+    assert "archive_not_due" in str(early.value)
+    assert package_path(package).exists()
+    with (
+        time_machine.travel(dt.datetime(2057, 1, 1, 9, tzinfo=SHANGHAI), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert run(*args) == f"已销毁 / disposed: {package.path}\n"
+    package.refresh_from_db()
+    assert package.state == ArchivePackage.State.DISPOSED
+    assert not package_path(package).exists()
