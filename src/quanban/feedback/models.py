@@ -384,3 +384,11 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up #{self.pk} ({self.state})"
+
+
+# 末位 (rankings): their own module, found by Django through this import.
+from quanban.feedback.ranking_models import (  # noqa: E402, F401
+    RankingPeriod,
+    RankingRow,
+    ScoreWeights,
+)

@@ -1,0 +1,373 @@
+"""末位: the ranking of June 2026 from cases, cards, ratings and complaints made through the real
+services (docs/rankings.md).
+
+The city: departments D1 (济南市行政审批服务局) and D2 (济南市市场监督管理局); district X 历下区 with
+its hall HX (window WX) and district Y 槐荫区 with its hall HY (window WY). A 5-working-day item of
+each department: accepted on Monday 15 June, a case is promised for Tuesday 23 June (the Dragon
+Boat Festival is 19–21 June) and its review task is due 17 June.
+
+- May: m (D1, on-the-spot at WX on 20 May) — finished on time. May's lists have one subject each.
+- a (D1 at WX): accepted 15 June, reviewed and approved 16, issued 17 — on time; rated 5.
+- b (D1 at WX): the reviewer lets it lie; the sweeps of 18 and 24 June give it two red cards
+  (task, then case); finished 24 June — late; rated 1 (bad, not rectified).
+- d, e (D2 at WY): finished 16 June — on time; d rated 2 (bad, rectified by D2's head on 26
+  June), e rated 4.
+- a visit at WX on 22 June rated 5 on the pad (the clerk's department: D1).
+- complaints on 20 June: one about D1's item, one about the hall HY.
+
+Weights version 1: satisfaction 35, rectification 15, complaints 15 (cap 10 per 1,000), upheld
+5, on time 30, red 1 each.
+
+- D1: satisfaction 2/3, rectification 0/1, 500 complaints per 1,000 (→ 0), on time 1/2, 2 red:
+  35 × 2/3 + 0 + 0 + 5 + 15 − 2 = 41.33.
+- D2: 1/2, 1/1, 0 per 1,000, 2/2: 17.5 + 15 + 15 + 5 + 30 = 82.50.
+- HX and X: as D1 without its complaint: 23.33 + 0 + 15 + 5 + 15 − 2 = 56.33.
+- HY and Y: as D2 with the hall's complaint (500 per 1,000 → 0): 67.50.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from quanban.accounts import services as accounts
+from quanban.accounts.roles import Role
+from quanban.cases import services
+from quanban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from quanban.core.models import AuditRecord
+from quanban.feedback import services as feedback
+from quanban.feedback.models import FollowUp, RankingPeriod, RankingRow, Rating, ScoreWeights
+from quanban.feedback.rankings import (
+    ranking_compute,
+    ranking_compute_due,
+    score_weights_create,
+)
+from quanban.supervision.sweep import card_sweep
+from tests import factories
+from tests.catalogue import helpers
+from tests.supervision.test_evaluation import approve, at, issue, review, task_of
+
+D = dt.date.fromisoformat
+JUNE = D("2026-06-01")
+MAY = D("2026-05-01")
+MONTH = RankingPeriod.Kind.MONTH
+
+
+@pytest.fixture
+def world(city, work_calendar):
+    hx = accounts.org_unit_create(kind="hall", name="历下区政务服务中心", parent=city.district)
+    wx = accounts.org_unit_create(kind="window", name="历下 1 号窗口", parent=hx)
+    y = accounts.org_unit_create(
+        kind="district", name="槐荫区", division_code="370104", parent=city.city
+    )
+    hy = accounts.org_unit_create(kind="hall", name="槐荫区政务服务中心", parent=y)
+    wy = accounts.org_unit_create(kind="window", name="槐荫 1 号窗口", parent=hy)
+    people = {
+        "clerk": factories.make_staff(city, Role.WINDOW_CLERK, username="clerk"),
+        "hall": factories.make_staff(city, Role.WINDOW_CLERK, username="hall"),
+        "reviewer": factories.make_staff(
+            city, Role.REVIEWER, username="reviewer", scope=city.department
+        ),
+        "approver": factories.make_staff(
+            city, Role.APPROVER, username="approver", scope=city.department
+        ),
+        "reviewer2": factories.make_staff(
+            city, Role.REVIEWER, username="reviewer2", scope=city.other_department
+        ),
+        "approver2": factories.make_staff(
+            city, Role.APPROVER, username="approver2", scope=city.other_department
+        ),
+        "head2": factories.make_staff(
+            city, Role.DEPARTMENT_HEAD, username="head2", scope=city.other_department
+        ),
+        "supervisor": factories.make_staff(city, Role.SUPERVISOR, username="supervisor"),
+    }
+    with at("2026-05-01"):
+        d1_item = helpers.published(city.department)
+        d2_item = helpers.published(city.other_department)
+        spot = helpers.published(
+            city.department, case_kind="1", legal_limit_days=0, promised_limit_days=0
+        )
+    return {
+        "city": city,
+        "x": city.district,
+        "y": y,
+        "hx": hx,
+        "wx": wx,
+        "hy": hy,
+        "wy": wy,
+        "d1": d1_item,
+        "d2": d2_item,
+        "spot": spot,
+        "citizen": factories.make_citizen("13900001111"),
+        **people,
+    }
+
+
+_applicants = iter(range(300, 999))
+
+
+def receive(w, version, window):
+    n = next(_applicants)
+    person = accounts.person_register(
+        name=f"申请人{n}", id_number=factories.valid_id_number(seq=f"{n:03d}")
+    )
+    return services.case_receive(
+        user=w["clerk"],
+        item_version=version,
+        applicant=person,
+        channel="8",
+        answers={},
+        window=window,
+        received_material_ids=[version.materials.get().pk],
+    )
+
+
+def accepted(w, version, window):
+    return services.case_accept(user=w["clerk"], case=receive(w, version, window))
+
+
+@pytest.fixture
+def june(world):
+    w = world
+    with at("2026-05-20"):
+        m = receive(w, w["spot"], w["wx"])
+        m = services.case_finish_on_the_spot(
+            user=w["clerk"], case=m, received_material_ids=[w["spot"].materials.get().pk]
+        )
+    with at("2026-06-15"):
+        a = accepted(w, w["d1"], w["wx"])
+        b = accepted(w, w["d1"], w["wx"])
+        services.task_claim(user=w["reviewer"], task=task_of(b))
+        d = accepted(w, w["d2"], w["wy"])
+        e = accepted(w, w["d2"], w["wy"])
+    with at("2026-06-16"):
+        review(w, a)
+        approve(w, a)
+        for case in (d, e):
+            review(w, case, "reviewer2")
+            approve(w, case, "approver2")
+            issue(w, case)
+    with at("2026-06-17"):
+        issue(w, a)
+    with at("2026-06-18", 1):
+        card_sweep()
+    with at("2026-06-24", 1):
+        card_sweep()
+    with at("2026-06-24"):
+        review(w, b)
+        approve(w, b)
+        issue(w, b)
+    citizen = w["citizen"]
+    for case in (a, b, d, e):
+        case.refresh_from_db()
+    with at("2026-06-18"):
+        feedback.rating_submit_for_case(user=citizen, case=a, level=5)
+        bad_d = feedback.rating_submit_for_case(user=citizen, case=d, level=2)
+        feedback.rating_submit_for_case(user=citizen, case=e, level=4)
+    with at("2026-06-20"):
+        feedback.complaint_submit(
+            user=citizen, target="item", target_id=w["d1"].item_id, category="process", text="慢"
+        )
+        feedback.complaint_submit(
+            user=None,
+            target="hall",
+            target_id=w["hy"].pk,
+            category="environment",
+            text="排队太久",
+            anonymous=True,
+        )
+    with at("2026-06-22"):
+        _invite, token = feedback.rating_pad_open(user=w["clerk"], window=w["wx"])
+        feedback.rating_submit_by_token(token=token, level=5, user=w["clerk"])
+    with at("2026-06-25"):
+        feedback.rating_submit_for_case(user=citizen, case=b, level=1)
+    with at("2026-06-26"):
+        feedback.followup_rectify(
+            user=w["head2"],
+            followup=FollowUp.objects.get(rating=bad_d),
+            rectification="已当面致歉并优化流程",
+        )
+    return {"m": m, "a": a, "b": b, "d": d, "e": e}
+
+
+FIELDS = (
+    "ratings",
+    "good_ratings",
+    "bad_ratings",
+    "rectified",
+    "finished",
+    "finished_on_time",
+    "complaints",
+    "red_cards",
+    "score",
+    "rank",
+    "previous_rank",
+    "bottom",
+)
+
+
+def lists(period: RankingPeriod) -> dict[str, list[tuple]]:
+    out: dict[str, list[tuple]] = {}
+    for row in period.rows.select_related("unit").order_by("scope", "rank", "unit__name"):
+        out.setdefault(row.scope, []).append((row.unit.name, *(getattr(row, f) for f in FIELDS)))
+    return out
+
+
+D1, D2 = "济南市行政审批服务局", "济南市市场监督管理局"
+JUNE_LISTS = {
+    "department": [
+        (D2, 2, 1, 1, 1, 2, 2, 0, 0, Decimal("82.50"), 1, None, False),
+        (D1, 3, 2, 1, 0, 2, 1, 1, 2, Decimal("41.33"), 2, 1, True),
+    ],
+    "hall": [
+        ("槐荫区政务服务中心", 2, 1, 1, 1, 2, 2, 1, 0, Decimal("67.50"), 1, None, False),
+        ("历下区政务服务中心", 3, 2, 1, 0, 2, 1, 0, 2, Decimal("56.33"), 2, 1, True),
+    ],
+    "district": [
+        ("槐荫区", 2, 1, 1, 1, 2, 2, 1, 0, Decimal("67.50"), 1, None, False),
+        ("历下区", 3, 2, 1, 0, 2, 1, 0, 2, Decimal("56.33"), 2, 1, True),
+    ],
+}
+
+
+def test_the_story_holds(june):
+    c = june
+    assert [c[k].state for k in "mabde"] == ["finished"] * 5
+    assert Rating.objects.filter(superseded=False).count() == 5
+    assert FollowUp.objects.filter(rectified_at__isnull=False).count() == 1
+
+
+def test_june_gives_the_known_order_scores_bottom_and_movement(june, world):
+    with at("2026-06-26", 12):
+        may = ranking_compute(kind=MONTH, day=MAY)
+    assert may.closed and may.weights.version == 1
+    assert lists(may) == {
+        "department": [(D1, 0, 0, 0, 0, 1, 1, 0, 0, Decimal("100.00"), 1, None, False)],
+        "hall": [("历下区政务服务中心", 0, 0, 0, 0, 1, 1, 0, 0, Decimal("100.00"), 1, None, False)],
+        "district": [("历下区", 0, 0, 0, 0, 1, 1, 0, 0, Decimal("100.00"), 1, None, False)],
+    }
+    with at("2026-07-02"):
+        period = ranking_compute(kind=MONTH, day=D("2026-06-30"))
+    assert (period.start, period.end, period.closed, period.revision) == (
+        JUNE,
+        D("2026-07-01"),
+        True,
+        1,
+    )
+    assert period.weights.version == 1
+    assert lists(period) == JUNE_LISTS
+    d1 = period.rows.get(scope="department", unit=world["city"].department)
+    assert (d1.satisfaction_rate, d1.rectification_rate, d1.on_time_rate) == (
+        Decimal("0.6667"),
+        Decimal("0.0000"),
+        Decimal("0.5000"),
+    )
+    assert (d1.complaints_per_1000, d1.upheld_share, d1.inspection_findings) == (
+        Decimal("500.00"),
+        None,
+        None,
+    )
+    assert d1.movement == -1
+    record = AuditRecord.objects.get(action="ranking.compute", object_id=str(period.pk))
+    assert record.changes["after"]["bottom"] == sorted(
+        [
+            ["department", world["city"].department.pk],
+            ["hall", world["hx"].pk],
+            ["district", world["x"].pk],
+        ]
+    )
+    assert record.changes["weights_version"] == 1
+
+
+def state() -> tuple:
+    return (
+        list(RankingPeriod.objects.values_list("kind", "start", "revision", "closed")),
+        sorted(RankingRow.objects.values_list("pk", "score", "rank")),
+        AuditRecord.objects.filter(action__startswith="ranking.").count(),
+    )
+
+
+def test_a_closed_month_is_frozen_and_only_a_supervisor_recomputes(june, world):
+    with at("2026-07-02"):
+        period = ranking_compute(kind=MONTH, day=JUNE)
+        before = state()
+        with pytest.raises(Conflict) as frozen:
+            ranking_compute(kind=MONTH, day=JUNE)
+        assert frozen.value.code == "ranking_frozen"
+        with pytest.raises(PermissionDenied):
+            ranking_compute(kind=MONTH, day=JUNE, user=world["clerk"], recompute=True)
+        with pytest.raises(NotFound):
+            ranking_compute(kind=MONTH, day=MAY, user=world["supervisor"], recompute=True)
+        with pytest.raises(ValidationFailed):
+            ranking_compute(kind=MONTH, day=D("2026-08-01"))
+        assert state() == before
+        again = ranking_compute(kind=MONTH, day=JUNE, user=world["supervisor"], recompute=True)
+    assert again.pk == period.pk and again.revision == 2
+    assert lists(again)["department"][1][0] == D1
+    record = AuditRecord.objects.get(action="ranking.recompute")
+    assert record.changes["before"]["rows_department"] == 2
+    assert record.changes["after"]["finished"] == 4
+
+
+def test_weights_versions_change_scores_and_a_month_keeps_its_version(june, world):
+    sup = world["supervisor"]
+    with at("2026-06-26", 12):
+        provisional = ranking_compute(kind=MONTH, day=JUNE)
+        assert not provisional.closed
+        v2 = score_weights_create(
+            user=sup, effective_from=JUNE, weights={"red": "10"}, bottom_n=1, note="红牌加重"
+        )
+        refreshed = ranking_compute(kind=MONTH, day=JUNE)
+    assert (v2.version, refreshed.weights_id) == (2, v2.pk)
+    assert v2.weights["red"] == 10.0 and v2.weights["satisfaction"] == 35.0
+    # The provisional June had no b yet (finished 24 June, rated 25): both reds are there.
+    scores = dict(refreshed.rows.filter(scope="department").values_list("unit__name", "score"))
+    assert scores[D1] == Decimal("41.33") - 18
+    with at("2026-07-02"):
+        closed = ranking_compute(kind=MONTH, day=JUNE)
+        v3 = score_weights_create(user=sup, effective_from=D("2026-07-01"), weights={"red": 0})
+        with pytest.raises(ValidationFailed) as late:
+            score_weights_create(user=sup, effective_from=JUNE, weights={"red": 0})
+        assert late.value.code == "weights_month_invalid"
+        with pytest.raises(Conflict):
+            score_weights_create(user=sup, effective_from=D("2026-07-01"), weights={"red": 1})
+        with pytest.raises(ValidationFailed):
+            score_weights_create(user=sup, effective_from=D("2026-08-01"), weights={"speed": 1})
+        with pytest.raises(PermissionDenied):
+            score_weights_create(user=world["clerk"], effective_from=D("2026-08-01"), weights={})
+        again = ranking_compute(kind=MONTH, day=JUNE, user=sup, recompute=True)
+    assert closed.closed and again.weights_id == v2.pk and v3.version == 3
+    assert ScoreWeights.objects.count() == 3
+    assert AuditRecord.objects.filter(action="ranking.weights").count() == 2
+    scores = dict(again.rows.filter(scope="department").values_list("unit__name", "score"))
+    assert scores == {D1: Decimal("23.33"), D2: Decimal("82.50")}
+
+
+def test_the_bottom_n_comes_with_the_version(june, world):
+    with at("2026-06-02"):
+        score_weights_create(user=world["supervisor"], effective_from=JUNE, weights={}, bottom_n=2)
+    with at("2026-07-02"):
+        period = ranking_compute(kind=MONTH, day=JUNE)
+    # A list of two with two at the bottom: the first place is never 末位.
+    assert list(period.rows.filter(bottom=True).values_list("scope", "rank")) == [
+        ("department", 2),
+        ("district", 2),
+        ("hall", 2),
+    ]
+
+
+def test_the_worker_closes_the_previous_month_on_its_first_working_day(june, world):
+    # July 2026's first working day is Wednesday 1 July. On 30 June, May (over since June's
+    # first working day) is closed and June refreshed.
+    with at("2026-06-30", 23):
+        assert ranking_compute_due() == ["month:2026-05", "month:2026-06"]
+    assert RankingPeriod.objects.get(start=MAY).closed
+    assert not RankingPeriod.objects.get(start=JUNE).closed
+    with at("2026-07-01", 9):
+        assert ranking_compute_due() == ["month:2026-06", "month:2026-07"]
+        assert ranking_compute_due() == ["month:2026-07"]
+    june_period = RankingPeriod.objects.get(kind=MONTH, start=JUNE)
+    assert june_period.closed and lists(june_period) == JUNE_LISTS
