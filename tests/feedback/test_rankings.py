@@ -28,9 +28,14 @@ Weights version 1: satisfaction 35, rectification 15, complaints 15 (cap 10 per 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 from decimal import Decimal
 
+import pypdf
 import pytest
+from django.test import Client
+from openpyxl import load_workbook
 
 from quanban.accounts import services as accounts
 from quanban.accounts.roles import Role
@@ -46,6 +51,7 @@ from quanban.feedback.rankings import (
 )
 from quanban.supervision.sweep import card_sweep
 from tests import factories
+from tests.api.clients import session_client
 from tests.catalogue import helpers
 from tests.supervision.test_evaluation import approve, at, issue, review, task_of
 
@@ -371,3 +377,140 @@ def test_the_worker_closes_the_previous_month_on_its_first_working_day(june, wor
         assert ranking_compute_due() == ["month:2026-07"]
     june_period = RankingPeriod.objects.get(kind=MONTH, start=JUNE)
     assert june_period.closed and lists(june_period) == JUNE_LISTS
+
+
+# --- The pages -----------------------------------------------------------------------------------
+
+
+def _cells(html: str, table_id: str) -> list[list[str]]:
+    """The text of each body row of a table, tags and white space dropped."""
+    table = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    rows = []
+    for row in body.split("</tr>")[:-1]:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        rows.append(["".join(re.sub(r"<[^>]+>", "", c).split()) for c in cells])
+    return rows
+
+
+def test_the_public_page_shows_the_order_scores_bottom_and_weights(june, world):
+    with at("2026-06-26", 12):
+        ranking_compute(kind=MONTH, day=MAY)
+    with at("2026-07-02"):
+        ranking_compute(kind=MONTH, day=JUNE)
+        page = Client().get("/feedback/rankings/")
+        may = Client().get("/feedback/rankings/?period=2026-05")
+        missing = Client().get("/feedback/rankings/?period=2025-01")
+    assert page.status_code == 200 and may.status_code == 200 and missing.status_code == 404
+    html = page.content.decode()
+    departments = _cells(html, "ranking-department")
+    assert [row[:4] for row in departments] == [
+        ["1", "新", D2, "82.50"],
+        ["2末位", "↓1", D1, "41.33"],
+    ]
+    assert departments[1][4:9] == ["66.67%", "0.00%", "500.00", "—", "50.00%"]
+    assert [row[:4] for row in _cells(html, "ranking-district")] == [
+        ["1", "新", "槐荫区", "67.50"],
+        ["2末位", "↓1", "历下区", "56.33"],
+    ]
+    assert [row[2:4] for row in _cells(html, "ranking-hall")] == [
+        ["槐荫区政务服务中心", "67.50"],
+        ["历下区政务服务中心", "56.33"],
+    ]
+    assert html.count('class="ranking-bottom"') == 3
+    assert "评分权重 v1（2000-01 起执行）" in html and "满意率 35" in html
+    d1 = world["city"].department.pk
+    assert f'href="/feedback/department/{d1}/"' in html
+    assert f'href="/feedback/district/{world["x"].pk}/"' in html
+    assert 'data-chart="bar"' in html and "vendor/echarts/echarts.min.js" in html
+    assert [row[:4] for row in _cells(may.content.decode(), "ranking-department")] == [
+        ["1", "新", D1, "100.00"]
+    ]
+    # The drill-down: the department's public results behind the score.
+    results = Client().get(f"/feedback/department/{d1}/")
+    assert results.status_code == 200
+
+
+def test_the_page_without_any_ranking_says_so(db):
+    page = Client().get("/feedback/rankings/")
+    assert page.status_code == 200 and "还没有公布的排名" in page.content.decode()
+
+
+def test_the_supervisor_computes_and_adds_a_version_from_the_page(june, world):
+    with at("2026-07-02"):
+        client = session_client(world["supervisor"])
+        assert client.get("/workbench/rankings/").status_code == 200
+        done = client.post("/workbench/rankings/compute/", {"period": "2026-06"})
+        assert done.status_code == 302
+        bad = client.post("/workbench/rankings/compute/", {"period": "2026-13"})
+        frozen = client.post("/workbench/rankings/compute/", {"period": "2026-06"})
+        weights = {f"w_{key}": "1" for key in ("satisfaction", "rectification", "complaints")}
+        weights.update(
+            {
+                f"w_{key}": "0"
+                for key in ("upheld", "on_time", "complaints_cap", "red", "inspection")
+            }
+        )
+        added = client.post(
+            "/workbench/rankings/weights/",
+            {"effective_from": "2026-08", "bottom_n": "2", "note": "试行", **weights},
+        )
+        refused = client.post(
+            "/workbench/rankings/weights/",
+            {"effective_from": "2026-05", "bottom_n": "1", **weights},
+        )
+    assert RankingPeriod.objects.get(start=JUNE).closed
+    assert bad.status_code == 200 and "期间格式应为" in bad.content.decode()
+    assert frozen.status_code == 200 and "已定稿" in frozen.content.decode()
+    assert added.status_code == 302
+    version = ScoreWeights.objects.get(version=2)
+    assert (version.effective_from, version.bottom_n, version.weights["satisfaction"]) == (
+        D("2026-08-01"),
+        2,
+        1.0,
+    )
+    assert refused.status_code == 200 and "生效月份应为本月或以后的月份" in refused.content.decode()
+    assert ScoreWeights.objects.count() == 2
+    clerk = session_client(world["clerk"])
+    assert clerk.get("/workbench/rankings/").status_code == 403
+    assert clerk.post("/workbench/rankings/compute/", {"period": "2026-05"}).status_code == 403
+    assert not RankingPeriod.objects.filter(start=MAY).exists()
+
+
+def test_the_year_end_report_in_excel_and_pdf(june, world):
+    with at("2026-06-26", 12):
+        ranking_compute(kind=MONTH, day=MAY)
+    with at("2026-07-02"):
+        ranking_compute(kind=MONTH, day=JUNE)
+        ranking_compute(kind=RankingPeriod.Kind.YEAR, day=JUNE)
+    d1 = world["city"].department.pk
+    client = session_client(world["supervisor"])
+    xlsx = client.get(f"/workbench/rankings/2026/{d1}/report.xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content))["排名历史"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "济南市行政审批服务局 2026 年度排名报告"
+    assert rows[1][:4] == ["期间", "名次", "参评数", "综合得分"]
+    assert rows[2][:2] == ["2026-01", None]
+    assert rows[6][:4] == ["2026-05", 1, 1, 100.0]
+    assert rows[7][:4] == ["2026-06", 2, 2, 41.33]
+    assert rows[7][10:] == ["末位", "v1"]
+    assert rows[14][0] == "2026 年度" and rows[14][1:3] == [2, 2]
+    pdf = client.get(f"/workbench/rankings/2026/{d1}/report.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(pdf.content))
+    text = "".join("".join(page.extract_text().split()) for page in reader.pages)
+    assert "2026-06" in text and "41.33" in text and "2026-05" in text and "100.00" in text
+    # A department head reads their own department's report only; a clerk none.
+    head = factories.make_staff(
+        world["city"], Role.DEPARTMENT_HEAD, username="head1", scope=world["city"].department
+    )
+    mine = session_client(head)
+    assert mine.get(f"/workbench/rankings/2026/{d1}/report.xlsx").status_code == 200
+    other = world["city"].other_department.pk
+    assert mine.get(f"/workbench/rankings/2026/{other}/report.pdf").status_code == 403
+    assert (
+        session_client(world["clerk"]).get(f"/workbench/rankings/2026/{d1}/report.pdf").status_code
+        == 403
+    )
+    assert client.get(f"/workbench/rankings/2026/{world['x'].pk}/report.pdf").status_code == 404
