@@ -1666,6 +1666,7 @@ PAGES.update(
             form=True,
         ),
         "feedback/": Row("GET", "/feedback/", everyone(200)),
+        "feedback/rankings/": Row("GET", "/feedback/rankings/", everyone(200)),
         "feedback/<str:scope>/<int:subject_id>/": Row(
             "GET", lambda w: f"/feedback/department/{w.city.department.pk}/", everyone(200)
         ),
@@ -1729,6 +1730,67 @@ def existing_urls() -> tuple[set[str], set[str]]:
         if _openapi_path(route) not in schema_paths
     }
     return operations, pages
+
+
+# --- 末位 (docs/rankings.md): the public rankings are everyone's (above); the supervisors
+# compute, recompute and version the weights; a department's year-end report is the
+# supervisors' and its heads' (not a caller here; tests/feedback/test_rankings.py).
+
+
+def _ranking_state(world: World) -> Any:
+    from quanban.feedback.models import RankingPeriod
+
+    return list(RankingPeriod.objects.order_by("kind", "start").values_list("start", "revision"))
+
+
+def _weights_state(world: World) -> Any:
+    from quanban.feedback.models import ScoreWeights
+
+    return list(ScoreWeights.objects.order_by("version").values_list("version", "effective_from"))
+
+
+def _weights_body(world: World) -> dict[str, Any]:
+    from quanban.feedback.rankings import DEFAULT_WEIGHTS
+
+    return {
+        "effective_from": "2099-01",
+        "bottom_n": "1",
+        "note": "矩阵",
+        **{f"w_{key}": str(value) for key, value in DEFAULT_WEIGHTS.items()},
+    }
+
+
+PAGES.update(
+    {
+        "workbench/rankings/": Row("GET", "/workbench/rankings/", page_only((SUPERVISOR,))),
+        "workbench/rankings/compute/": Row(
+            "POST",
+            "/workbench/rankings/compute/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {"period": "2025-01"},
+            state=_ranking_state,
+            form=True,
+        ),
+        "workbench/rankings/weights/": Row(
+            "POST",
+            "/workbench/rankings/weights/",
+            staff_write((SUPERVISOR,)),
+            body=_weights_body,
+            state=_weights_state,
+            form=True,
+        ),
+        "workbench/rankings/<int:year>/<int:department_id>/report.xlsx": Row(
+            "GET",
+            lambda w: f"/workbench/rankings/2025/{w.city.department.pk}/report.xlsx",
+            page_only((SUPERVISOR,)),
+        ),
+        "workbench/rankings/<int:year>/<int:department_id>/report.pdf": Row(
+            "GET",
+            lambda w: f"/workbench/rankings/2025/{w.city.department.pk}/report.pdf",
+            page_only((SUPERVISOR,)),
+        ),
+    }
+)
 
 
 def test_every_url_is_in_the_matrix():
