@@ -439,6 +439,7 @@ def test_the_page_without_any_ranking_says_so(db):
 def test_the_supervisor_computes_and_adds_a_version_from_the_page(june, world):
     with at("2026-07-02"):
         client = session_client(world["supervisor"])
+        assert 'href="/workbench/rankings/"' in client.get("/workbench/").content.decode()
         assert client.get("/workbench/rankings/").status_code == 200
         done = client.post("/workbench/rankings/compute/", {"period": "2026-06"})
         assert done.status_code == 302
@@ -472,6 +473,7 @@ def test_the_supervisor_computes_and_adds_a_version_from_the_page(june, world):
     assert refused.status_code == 200 and "生效月份应为本月或以后的月份" in refused.content.decode()
     assert ScoreWeights.objects.count() == 2
     clerk = session_client(world["clerk"])
+    assert 'href="/workbench/rankings/"' not in clerk.get("/workbench/").content.decode()
     assert clerk.get("/workbench/rankings/").status_code == 403
     assert clerk.post("/workbench/rankings/compute/", {"period": "2026-05"}).status_code == 403
     assert not RankingPeriod.objects.filter(start=MAY).exists()

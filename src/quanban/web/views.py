@@ -15,6 +15,7 @@ from quanban.accounts.selectors import user_perms
 from quanban.core import clock
 from quanban.core.selectors import audit_list_for_user
 from quanban.supervision.evaluation_selectors import evaluation_may_read
+from quanban.supervision.selectors import is_supervisor
 from quanban.web.decorators import staff_required
 from quanban.web.forms import AuditFilterForm
 
@@ -78,6 +79,7 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
             "can_audit": Perm.AUDIT_VIEW in perms,
             "can_work_cases": Perm.BUSINESS_WRITE in perms,
             "can_evaluate": evaluation_may_read(request.user),  # type: ignore[arg-type]
+            "can_rank": is_supervisor(request.user),  # type: ignore[arg-type]
         },
     )
 
