@@ -49,6 +49,7 @@ from quanban.feedback.rankings import (
     ranking_compute_due,
     score_weights_create,
 )
+from quanban.feedback.tasks import ranking_hourly_periodic, ranking_year_nightly_periodic
 from quanban.supervision.sweep import card_sweep
 from tests import factories
 from tests.api.clients import session_client
@@ -373,8 +374,14 @@ def test_the_worker_closes_the_previous_month_on_its_first_working_day(june, wor
     assert RankingPeriod.objects.get(start=MAY).closed
     assert not RankingPeriod.objects.get(start=JUNE).closed
     with at("2026-07-01", 9):
-        assert ranking_compute_due() == ["month:2026-06", "month:2026-07"]
-        assert ranking_compute_due() == ["month:2026-07"]
+        assert ranking_hourly_periodic.call_local() == ["month:2026-06", "month:2026-07"]
+        assert ranking_hourly_periodic.call_local() == ["month:2026-07"]
+        assert ranking_year_nightly_periodic.call_local() == "year:2026"
+    year = RankingPeriod.objects.get(kind=RankingPeriod.Kind.YEAR)
+    assert (year.start, year.end, year.closed) == (D("2026-01-01"), D("2027-01-01"), False)
+    # The year so far: May's case and June's, D1 2 of 3 on time.
+    d1 = year.rows.get(scope="department", unit=world["city"].department)
+    assert (d1.finished, d1.finished_on_time, d1.ratings) == (3, 2, 3)
     june_period = RankingPeriod.objects.get(kind=MONTH, start=JUNE)
     assert june_period.closed and lists(june_period) == JUNE_LISTS
 
