@@ -1533,6 +1533,25 @@ def _fb_followup(world: World, *, rectified: bool = False) -> Any:
     return _keep(world, followup=followup)
 
 
+def _fb_complaint_followup(world: World) -> Any:
+    """The follow-up of an anonymous complaint about the city's hall (kept as world.followup)."""
+    from quanban.feedback import services as feedback
+    from quanban.feedback.models import FollowUp
+
+    complaint = feedback.complaint_submit(user=None, **_fb_hall_complaint(world))
+    return _keep(world, followup=FollowUp.objects.get(complaint=complaint))
+
+
+def _fb_upheld_state(world: World) -> Any:
+    from quanban.feedback.models import Complaint
+
+    return (
+        Complaint.objects.filter(follow_up=vars(world)["followup"])
+        .values_list("upheld", "verified_by")
+        .get()
+    )
+
+
 def _fb_followup_state(world: World) -> Any:
     from quanban.feedback.models import FollowUp
 
@@ -1707,6 +1726,14 @@ PAGES.update(
             staff_write((EDITOR,)),
             body=lambda w: {"version": vars(w)["followup"].version, "rectification": "已整改"},
             state=_fb_followup_state,
+            form=True,
+        ),
+        FB + "followups/<int:followup_id>/verify/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/followups/{_fb_complaint_followup(w).pk}/verify/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {"upheld": "yes"},
+            state=_fb_upheld_state,
             form=True,
         ),
         FB + "export.csv": Row(

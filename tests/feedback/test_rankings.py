@@ -13,16 +13,18 @@ Boat Festival is 19–21 June) and its review task is due 17 June.
 - d, e (D2 at WY): finished 16 June — on time; d rated 2 (bad, rectified by D2's head on 26
   June), e rated 4.
 - a visit at WX on 22 June rated 5 on the pad (the clerk's department: D1).
-- complaints on 20 June: one about D1's item, one about the hall HY.
+- complaints on 20 June: one about D1's item, one about the hall HY; a supervisor finds the
+  first not upheld, the second upheld (29 June).
 
 Weights version 1: satisfaction 35, rectification 15, complaints 15 (cap 10 per 1,000), upheld
 5, on time 30, red 1 each.
 
-- D1: satisfaction 2/3, rectification 0/1, 500 complaints per 1,000 (→ 0), on time 1/2, 2 red:
+- D1: satisfaction 2/3, rectification 0/1, 500 complaints per 1,000 (→ 0), none upheld (0 of 1),
+  on time 1/2, 2 red:
   35 × 2/3 + 0 + 0 + 5 + 15 − 2 = 41.33.
 - D2: 1/2, 1/1, 0 per 1,000, 2/2: 17.5 + 15 + 15 + 5 + 30 = 82.50.
 - HX and X: as D1 without its complaint: 23.33 + 0 + 15 + 5 + 15 − 2 = 56.33.
-- HY and Y: as D2 with the hall's complaint (500 per 1,000 → 0): 67.50.
+- HY and Y: as D2 with the hall's complaint (500 per 1,000 → 0), upheld (1 of 1 → 0): 62.50.
 """
 
 from __future__ import annotations
@@ -175,10 +177,10 @@ def june(world):
         bad_d = feedback.rating_submit_for_case(user=citizen, case=d, level=2)
         feedback.rating_submit_for_case(user=citizen, case=e, level=4)
     with at("2026-06-20"):
-        feedback.complaint_submit(
+        about_item = feedback.complaint_submit(
             user=citizen, target="item", target_id=w["d1"].item_id, category="process", text="慢"
         )
-        feedback.complaint_submit(
+        about_hall = feedback.complaint_submit(
             user=None,
             target="hall",
             target_id=w["hy"].pk,
@@ -197,6 +199,9 @@ def june(world):
             followup=FollowUp.objects.get(rating=bad_d),
             rectification="已当面致歉并优化流程",
         )
+    with at("2026-06-29"):
+        feedback.complaint_verify(user=w["supervisor"], complaint_id=about_item.pk, upheld=False)
+        feedback.complaint_verify(user=w["supervisor"], complaint_id=about_hall.pk, upheld=True)
     return {"m": m, "a": a, "b": b, "d": d, "e": e}
 
 
@@ -230,11 +235,11 @@ JUNE_LISTS = {
         (D1, 3, 2, 1, 0, 2, 1, 1, 2, Decimal("41.33"), 2, 1, True),
     ],
     "hall": [
-        ("槐荫区政务服务中心", 2, 1, 1, 1, 2, 2, 1, 0, Decimal("67.50"), 1, None, False),
+        ("槐荫区政务服务中心", 2, 1, 1, 1, 2, 2, 1, 0, Decimal("62.50"), 1, None, False),
         ("历下区政务服务中心", 3, 2, 1, 0, 2, 1, 0, 2, Decimal("56.33"), 2, 1, True),
     ],
     "district": [
-        ("槐荫区", 2, 1, 1, 1, 2, 2, 1, 0, Decimal("67.50"), 1, None, False),
+        ("槐荫区", 2, 1, 1, 1, 2, 2, 1, 0, Decimal("62.50"), 1, None, False),
         ("历下区", 3, 2, 1, 0, 2, 1, 0, 2, Decimal("56.33"), 2, 1, True),
     ],
 }
@@ -274,8 +279,15 @@ def test_june_gives_the_known_order_scores_bottom_and_movement(june, world):
     )
     assert (d1.complaints_per_1000, d1.upheld_share, d1.inspection_findings) == (
         Decimal("500.00"),
+        Decimal("0.0000"),
         None,
-        None,
+    )
+    hy = period.rows.get(scope="hall", unit=world["hy"])
+    assert (hy.complaints, hy.verified_complaints, hy.upheld_complaints, hy.upheld_share) == (
+        1,
+        1,
+        1,
+        Decimal("1.0000"),
     )
     assert d1.movement == -1
     record = AuditRecord.objects.get(action="ranking.compute", object_id=str(period.pk))
@@ -330,7 +342,7 @@ def test_weights_versions_change_scores_and_a_month_keeps_its_version(june, worl
         refreshed = ranking_compute(kind=MONTH, day=JUNE)
     assert (v2.version, refreshed.weights_id) == (2, v2.pk)
     assert v2.weights["red"] == 10.0 and v2.weights["satisfaction"] == 35.0
-    # The provisional June had no b yet (finished 24 June, rated 25): both reds are there.
+    # Two red cards at 10 points each instead of 1: 18 points fewer.
     scores = dict(refreshed.rows.filter(scope="department").values_list("unit__name", "score"))
     assert scores[D1] == Decimal("41.33") - 18
     with at("2026-07-02"):
@@ -415,13 +427,13 @@ def test_the_public_page_shows_the_order_scores_bottom_and_weights(june, world):
         ["1", "新", D2, "82.50"],
         ["2末位", "↓1", D1, "41.33"],
     ]
-    assert departments[1][4:9] == ["66.67%", "0.00%", "500.00", "—", "50.00%"]
+    assert departments[1][4:9] == ["66.67%", "0.00%", "500.00", "0.00%", "50.00%"]
     assert [row[:4] for row in _cells(html, "ranking-district")] == [
-        ["1", "新", "槐荫区", "67.50"],
+        ["1", "新", "槐荫区", "62.50"],
         ["2末位", "↓1", "历下区", "56.33"],
     ]
     assert [row[2:4] for row in _cells(html, "ranking-hall")] == [
-        ["槐荫区政务服务中心", "67.50"],
+        ["槐荫区政务服务中心", "62.50"],
         ["历下区政务服务中心", "56.33"],
     ]
     assert html.count('class="ranking-bottom"') == 3
@@ -523,3 +535,47 @@ def test_the_year_end_report_in_excel_and_pdf(june, world):
         == 403
     )
     assert client.get(f"/workbench/rankings/2026/{world['x'].pk}/report.pdf").status_code == 404
+
+
+# --- 核实: the upheld finding -----------------------------------------------------------------
+
+
+def test_only_a_supervisor_verifies_a_complaint_and_it_is_audited(world):
+    from quanban.feedback.models import Complaint
+
+    with at("2026-06-20"):
+        complaint = feedback.complaint_submit(
+            user=None,
+            target="hall",
+            target_id=world["hy"].pk,
+            category="environment",
+            text="排队太久",
+            anonymous=True,
+        )
+        followup = FollowUp.objects.get(complaint=complaint)
+        for who in ("clerk", "head2"):
+            with pytest.raises(PermissionDenied):
+                feedback.complaint_verify(user=world[who], complaint_id=complaint.pk, upheld=True)
+        with pytest.raises(ValidationFailed):
+            feedback.complaint_verify(
+                user=world["supervisor"], complaint_id=complaint.pk, upheld="yes"
+            )
+        with pytest.raises(NotFound):
+            feedback.complaint_verify(user=world["supervisor"], complaint_id=0, upheld=True)
+        assert Complaint.objects.get().upheld is None
+        assert not AuditRecord.objects.filter(action="complaint.verify").exists()
+        client = session_client(world["supervisor"])
+        page = client.get(f"/workbench/feedback/followups/{followup.pk}/")
+        assert 'id="verify-submit"' in page.content.decode()
+        assert "未核实" in page.content.decode()
+        done = client.post(
+            f"/workbench/feedback/followups/{followup.pk}/verify/", {"upheld": "yes"}
+        )
+        bad = client.post(f"/workbench/feedback/followups/{followup.pk}/verify/", {"upheld": "x"})
+        head = session_client(world["head2"])
+        denied = head.post(f"/workbench/feedback/followups/{followup.pk}/verify/", {"upheld": "no"})
+    assert done.status_code == 302 and bad.status_code == 422 and denied.status_code == 403
+    complaint.refresh_from_db()
+    assert (complaint.upheld, complaint.verified_by) == (True, world["supervisor"])
+    record = AuditRecord.objects.get(action="complaint.verify")
+    assert record.changes == {"upheld": [None, True]}

@@ -100,8 +100,9 @@ class RankingRow(models.Model):
     finished = models.PositiveIntegerField(_("办结数"), default=0)
     finished_on_time = models.PositiveIntegerField(_("按时办结数"), default=0)
     complaints = models.PositiveIntegerField(_("投诉数"), default=0)
-    # Null until complaints carry a verification decision (docs/rankings.md).
-    upheld_complaints = models.PositiveIntegerField(_("属实投诉数"), null=True, blank=True)
+    # Of the complaints, those a supervisor verified (核实), and of those the upheld (属实).
+    verified_complaints = models.PositiveIntegerField(_("已核实投诉数"), default=0)
+    upheld_complaints = models.PositiveIntegerField(_("属实投诉数"), default=0)
     red_cards = models.PositiveIntegerField(_("红牌数"), default=0)
     # Null until inspections (督查) record findings (docs/rankings.md).
     inspection_findings = models.PositiveIntegerField(_("督查问题数"), null=True, blank=True)

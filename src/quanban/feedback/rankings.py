@@ -95,7 +95,8 @@ class Components:
     finished: int = 0
     finished_on_time: int = 0
     complaints: int = 0
-    upheld_complaints: int | None = None
+    verified_complaints: int = 0
+    upheld_complaints: int = 0
     red_cards: int = 0
     inspection_findings: int | None = None
 
@@ -269,10 +270,10 @@ def score_of(c: Components, weights: Mapping[str, Decimal]) -> Decimal:
     else:
         rate = Decimal(c.complaints) * 1000 / c.finished
         complaints = max(Decimal(0), one - rate / weights["complaints_cap"])
-    if c.upheld_complaints is None or not c.complaints:
-        upheld = one
+    if c.verified_complaints:
+        upheld = one - Decimal(c.upheld_complaints) / c.verified_complaints
     else:
-        upheld = one - Decimal(c.upheld_complaints) / c.complaints
+        upheld = one
     raw = (
         weights["satisfaction"] * satisfaction
         + weights["rectification"] * rectification
@@ -293,14 +294,6 @@ def inspection_findings(start: dt.date, end: dt.date) -> dict[Subject, int] | No
 
     Inspections are not recorded yet, so this answers None ("not measured", stored as null and
     shown as "—"); the inspections work returns its grouped counts here."""
-    return None
-
-
-def upheld_complaints(start: dt.date, end: dt.date) -> dict[Subject, int] | None:
-    """Complaints found upheld (属实) per (scope, unit): the seam for a verification decision.
-
-    Complaints carry no such decision yet (docs/feedback.md: every complaint counts), so this
-    answers None ("not measured"); the component then counts in full."""
     return None
 
 
@@ -360,16 +353,22 @@ def ranking_figures(start: dt.date, end: dt.date) -> dict[Subject, Components]:
             c.good_ratings += n - bad
             c.bad_ratings += bad
             c.rectified += fixed
-    for department, hall, window, n in (
+    for department, hall, window, n, verified, upheld in (
         Complaint.objects.order_by()
         .filter(created_on__gte=start, created_on__lt=end)
         .values_list("department_id", "hall_id", "case__window_id")
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk"),
+            verified=Count("pk", filter=Q(upheld__isnull=False)),
+            upheld_n=Count("pk", filter=Q(upheld=True)),
+        )
     ):
         hall = hall or hall_of.get(window or 0)
         district = district_of.get(hall) if hall is not None else area(window, department)
         for c in _places(out, department, hall, district):
             c.complaints += n
+            c.verified_complaints += verified
+            c.upheld_complaints += upheld
     for window, department, n, on_time in finished_by_window_and_department(start, end):
         for c in _places(out, department, hall_of.get(window or 0), area(window, department)):
             c.finished += n
@@ -378,15 +377,12 @@ def ranking_figures(start: dt.date, end: dt.date) -> dict[Subject, Components]:
         if red:
             for c in _places(out, department, hall_of.get(window or 0), area(window, department)):
                 c.red_cards += red
-    for measured, name in (
-        (upheld_complaints(start, end), "upheld_complaints"),
-        (inspection_findings(start, end), "inspection_findings"),
-    ):
-        if measured is not None:
-            for c in out.values():
-                setattr(c, name, 0)
-            for subject, n in measured.items():
-                setattr(out.setdefault(subject, Components()), name, n)
+    findings = inspection_findings(start, end)
+    if findings is not None:
+        for c in out.values():
+            c.inspection_findings = 0
+        for subject, n in findings.items():
+            out.setdefault(subject, Components()).inspection_findings = n
     return out
 
 
@@ -428,6 +424,7 @@ def _ranked(
                 finished=c.finished,
                 finished_on_time=c.finished_on_time,
                 complaints=c.complaints,
+                verified_complaints=c.verified_complaints,
                 upheld_complaints=c.upheld_complaints,
                 red_cards=c.red_cards,
                 inspection_findings=c.inspection_findings,
@@ -435,7 +432,7 @@ def _ranked(
                 rectification_rate=ratio(c.rectified, c.bad_ratings),
                 on_time_rate=ratio(c.finished_on_time, c.finished),
                 complaints_per_1000=per_thousand(c.complaints, c.finished),
-                upheld_share=ratio(c.upheld_complaints, c.complaints),
+                upheld_share=ratio(c.upheld_complaints, c.verified_complaints),
                 score=score,
                 rank=rank,
                 previous_rank=previous.get((scope, unit)),

@@ -33,6 +33,11 @@ urlpatterns = [
         views.followup_rectify,
         name="followup_rectify",
     ),
+    path(
+        "workbench/feedback/followups/<int:followup_id>/verify/",
+        views.followup_verify,
+        name="followup_verify",
+    ),
     path("workbench/feedback/export.csv", views.export, name="export"),
     path("workbench/rankings/", ranking_views.staff_rankings, name="staff_rankings"),
     path("workbench/rankings/compute/", ranking_views.compute, name="rankings_compute"),
