@@ -256,8 +256,9 @@ def score_of(c: Components, weights: Mapping[str, Decimal]) -> Decimal:
 
     satisfaction × 满意率 + rectification × 差评整改率 + complaints × max(0, 1 − 千件投诉量 ÷
     complaints_cap) + upheld × (1 − 投诉属实率) + on_time × 按时办结率 − red × 红牌 − inspection ×
-    督查问题, at least 0, two places (half up). A component with nothing to measure counts in
-    full (no rating: none was bad; no finished case: none was late or complained of).
+    督查问题, at least 0, two places (half up). 投诉属实率 is over the complaints a supervisor
+    verified. A component with nothing to measure counts in full (no rating: none was bad; no
+    finished case: none was late or complained of; no verified complaint: none upheld).
     """
     one = Decimal(1)
     satisfaction = Decimal(c.good_ratings) / c.ratings if c.ratings else one
@@ -319,7 +320,7 @@ def ranking_figures(start: dt.date, end: dt.date) -> dict[Subject, Components]:
       ones whose follow-up has been rectified (整改, ``rectified_at``) by now;
     - complaints (找茬) filed on those days: the department answerable, the hall complained of
       (else the hall of the case's window), the district of that hall (else of the case's window,
-      else of the department);
+      else of the department); of those, the ones a supervisor verified (核实) and found upheld;
     - cases finished on those days and finished on time, as the evaluation counts them: the
       lead department, the hall of the window, the district of the window (else of the lead
       department) — the ratings' rule;
