@@ -1777,7 +1777,7 @@ def _weights_state(world: World) -> Any:
 
 
 def _weights_body(world: World) -> dict[str, Any]:
-    from quanban.feedback.rankings import DEFAULT_WEIGHTS
+    from quanban.feedback.ranking_weights import DEFAULT_WEIGHTS
 
     return {
         "effective_from": "2099-01",

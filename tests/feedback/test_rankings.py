@@ -46,11 +46,8 @@ from quanban.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from quanban.core.models import AuditRecord
 from quanban.feedback import services as feedback
 from quanban.feedback.models import FollowUp, RankingPeriod, RankingRow, Rating, ScoreWeights
-from quanban.feedback.rankings import (
-    ranking_compute,
-    ranking_compute_due,
-    score_weights_create,
-)
+from quanban.feedback.ranking_weights import score_weights_create
+from quanban.feedback.rankings import ranking_compute, ranking_compute_due
 from quanban.feedback.tasks import ranking_hourly_periodic, ranking_year_nightly_periodic
 from quanban.supervision.sweep import card_sweep
 from tests import factories

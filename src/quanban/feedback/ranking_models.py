@@ -19,7 +19,7 @@ class ScoreWeights(models.Model):
     version = models.PositiveIntegerField(_("版本"), unique=True)
     effective_from = models.DateField(_("生效月份"), unique=True)
     # Component → points (docs/rankings.md, "Weights"); every key of
-    # ``quanban.feedback.rankings.DEFAULT_WEIGHTS``.
+    # ``quanban.feedback.ranking_weights.DEFAULT_WEIGHTS``.
     weights = models.JSONField(_("权重"))
     # 末位: how many at the bottom of each list are flagged (ties with the last flagged too).
     bottom_n = models.PositiveSmallIntegerField(_("末位数"), default=1)

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from quanban.accounts.models import OrgUnit, User
 from quanban.core.errors import NotFound, PermissionDenied
 from quanban.feedback.models import RankingPeriod, RankingRow, ScoreWeights
-from quanban.feedback.rankings import WEIGHT_LABELS, next_month, weights_of
+from quanban.feedback.ranking_weights import WEIGHT_LABELS, weights_of
+from quanban.supervision.evaluation import next_month
 from quanban.supervision.evaluation_selectors import evaluation_access
 
 Kind = RankingPeriod.Kind

@@ -21,12 +21,8 @@ from quanban.core.errors import ApplicationError, NotFound, PermissionDenied
 from quanban.feedback import ranking_selectors as selectors
 from quanban.feedback.models import RankingPeriod, RankingRow
 from quanban.feedback.ranking_reports import year_report_pdf, year_report_workbook
-from quanban.feedback.rankings import (
-    DEFAULT_WEIGHTS,
-    WEIGHT_LABELS,
-    ranking_compute,
-    score_weights_create,
-)
+from quanban.feedback.ranking_weights import DEFAULT_WEIGHTS, WEIGHT_LABELS, score_weights_create
+from quanban.feedback.rankings import ranking_compute
 from quanban.supervision.selectors import is_supervisor
 from quanban.web.case_common import show_error
 from quanban.web.decorators import staff_required
@@ -155,7 +151,7 @@ def _staff_page(
     compute_form: ComputeForm | None = None,
     weights_form: WeightsForm | None = None,
 ) -> HttpResponse:
-    from quanban.feedback.rankings import weights_in_force, weights_of
+    from quanban.feedback.ranking_weights import weights_in_force, weights_of
 
     current = weights_of(weights_in_force(clock.today()))
     periods = selectors.ranking_periods()

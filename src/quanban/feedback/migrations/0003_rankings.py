@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# Version 1 of the score's weights (quanban.feedback.rankings.DEFAULT_WEIGHTS, copied: no app
+# Version 1 of the score's weights (quanban.feedback.ranking_weights.DEFAULT_WEIGHTS, copied: no app
 # imports in a migration).
 DEFAULT_WEIGHTS = {
     "satisfaction": 35.0,
