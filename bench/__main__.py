@@ -27,6 +27,8 @@ BENCHMARKS = [
     # The window pad over HTTP (real server) and the public results page over many ratings
     # (PostgreSQL only; on SQLite it says so).
     "feedback",
+    # 末位: the monthly ranking over many ratings and complaints (PostgreSQL only).
+    "rankings",
 ]
 
 

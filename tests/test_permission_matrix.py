@@ -1629,6 +1629,25 @@ def _fb_followup(world: World, *, rectified: bool = False) -> Any:
     return _keep(world, followup=followup)
 
 
+def _fb_complaint_followup(world: World) -> Any:
+    """The follow-up of an anonymous complaint about the city's hall (kept as world.followup)."""
+    from quanban.feedback import services as feedback
+    from quanban.feedback.models import FollowUp
+
+    complaint = feedback.complaint_submit(user=None, **_fb_hall_complaint(world))
+    return _keep(world, followup=FollowUp.objects.get(complaint=complaint))
+
+
+def _fb_upheld_state(world: World) -> Any:
+    from quanban.feedback.models import Complaint
+
+    return (
+        Complaint.objects.filter(follow_up=vars(world)["followup"])
+        .values_list("upheld", "verified_by")
+        .get()
+    )
+
+
 def _fb_followup_state(world: World) -> Any:
     from quanban.feedback.models import FollowUp
 
@@ -1762,6 +1781,7 @@ PAGES.update(
             form=True,
         ),
         "feedback/": Row("GET", "/feedback/", everyone(200)),
+        "feedback/rankings/": Row("GET", "/feedback/rankings/", everyone(200)),
         "feedback/<str:scope>/<int:subject_id>/": Row(
             "GET", lambda w: f"/feedback/department/{w.city.department.pk}/", everyone(200)
         ),
@@ -1804,6 +1824,14 @@ PAGES.update(
             state=_fb_followup_state,
             form=True,
         ),
+        FB + "followups/<int:followup_id>/verify/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/followups/{_fb_complaint_followup(w).pk}/verify/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {"upheld": "yes"},
+            state=_fb_upheld_state,
+            form=True,
+        ),
         FB + "export.csv": Row(
             "GET", "/workbench/feedback/export.csv?month=2026-06", page_only((SUPERVISOR,))
         ),
@@ -1825,6 +1853,67 @@ def existing_urls() -> tuple[set[str], set[str]]:
         if _openapi_path(route) not in schema_paths
     }
     return operations, pages
+
+
+# --- 末位 (docs/rankings.md): the public rankings are everyone's (above); the supervisors
+# compute, recompute and version the weights; a department's year-end report is the
+# supervisors' and its heads' (not a caller here; tests/feedback/test_rankings.py).
+
+
+def _ranking_state(world: World) -> Any:
+    from quanban.feedback.models import RankingPeriod
+
+    return list(RankingPeriod.objects.order_by("kind", "start").values_list("start", "revision"))
+
+
+def _weights_state(world: World) -> Any:
+    from quanban.feedback.models import ScoreWeights
+
+    return list(ScoreWeights.objects.order_by("version").values_list("version", "effective_from"))
+
+
+def _weights_body(world: World) -> dict[str, Any]:
+    from quanban.feedback.ranking_weights import DEFAULT_WEIGHTS
+
+    return {
+        "effective_from": "2099-01",
+        "bottom_n": "1",
+        "note": "矩阵",
+        **{f"w_{key}": str(value) for key, value in DEFAULT_WEIGHTS.items()},
+    }
+
+
+PAGES.update(
+    {
+        "workbench/rankings/": Row("GET", "/workbench/rankings/", page_only((SUPERVISOR,))),
+        "workbench/rankings/compute/": Row(
+            "POST",
+            "/workbench/rankings/compute/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {"period": "2025-01"},
+            state=_ranking_state,
+            form=True,
+        ),
+        "workbench/rankings/weights/": Row(
+            "POST",
+            "/workbench/rankings/weights/",
+            staff_write((SUPERVISOR,)),
+            body=_weights_body,
+            state=_weights_state,
+            form=True,
+        ),
+        "workbench/rankings/<int:year>/<int:department_id>/report.xlsx": Row(
+            "GET",
+            lambda w: f"/workbench/rankings/2025/{w.city.department.pk}/report.xlsx",
+            page_only((SUPERVISOR,)),
+        ),
+        "workbench/rankings/<int:year>/<int:department_id>/report.pdf": Row(
+            "GET",
+            lambda w: f"/workbench/rankings/2025/{w.city.department.pk}/report.pdf",
+            page_only((SUPERVISOR,)),
+        ),
+    }
+)
 
 
 def test_every_url_is_in_the_matrix():

@@ -268,6 +268,13 @@ class Complaint(models.Model):
     )
     created_at = models.DateTimeField(_("投诉时间"))
     created_on = models.DateField(_("投诉日期"))
+    # 核实: a supervisor's finding whether the complaint was upheld (属实); null until verified.
+    # The rankings' upheld share counts it (docs/rankings.md).
+    upheld = models.BooleanField(_("投诉属实"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = _("找茬投诉")
@@ -384,3 +391,11 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up #{self.pk} ({self.state})"
+
+
+# 末位 (rankings): their own module, found by Django through this import.
+from quanban.feedback.ranking_models import (  # noqa: E402, F401
+    RankingPeriod,
+    RankingRow,
+    ScoreWeights,
+)

@@ -57,6 +57,7 @@ STAFF_COMPLAINT_FIELDS = (
     "hall_id",
     "person_id",
     "department_id",
+    "upheld",
 )
 
 

@@ -857,3 +857,33 @@ def complaint_submit(
 
 def may_see_followups(user: User) -> bool:
     return user_has_perm(user, Perm.WORKBENCH)
+
+
+def complaint_verify(*, user: User, complaint_id: int, upheld: bool) -> Complaint:
+    """核实: a supervisor (督查人员) records whether a complaint was upheld (属实) — what the
+    rankings' upheld share counts (docs/rankings.md). A later finding replaces the earlier one;
+    each is audited with the finding before and after."""
+    from quanban.supervision.selectors import is_supervisor
+
+    if not is_supervisor(user):
+        raise PermissionDenied(_("只有督查人员可以核实投诉。"), code="supervisor_required")
+    if not isinstance(upheld, bool):
+        raise ValidationFailed(
+            _("请选择核实结论：属实或不属实。"), code="complaint_upheld_required", field="upheld"
+        )
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
+        if complaint is None:
+            raise NotFound(_("找不到该投诉。"), code="complaint_not_found")
+        before = complaint.upheld
+        complaint.upheld = upheld
+        complaint.verified_at = clock.now()
+        complaint.verified_by = user
+        complaint.save(update_fields=["upheld", "verified_at", "verified_by"])
+        audit_record(
+            action="complaint.verify",
+            obj=complaint,
+            before={"upheld": before},
+            after={"upheld": upheld},
+        )
+    return complaint

@@ -183,29 +183,53 @@ def _flag(condition: Q) -> Choose:
     return Choose(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
+def _finished_in(start: dt.datetime, end: dt.datetime) -> tuple[Q, Q]:
+    """办结 in ``[start, end)`` and, of those, 按时办结 (on or before the promised day, city
+    time; needs the ``finished_on`` annotation of ``_with_finished_on``)."""
+    finished = Q(finished_at__gte=start, finished_at__lt=end, state__in=FINISHED_STATES)
+    on_time = finished & Q(promised_due__isnull=False, finished_on__lte=F("promised_due"))
+    return finished, on_time
+
+
+def _with_finished_on(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return cases.annotate(
+        finished_on=TruncDate("finished_at", tzinfo=timezone.get_default_timezone())
+    )
+
+
+def finished_by_window_and_department(start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
+    """Cases finished on the city's days ``[start, end)``, counted as the evaluation counts
+    them: ``(window id, lead department id, finished, finished on time)`` per pair, one grouped
+    statement (the rankings, ``quanban.feedback.rankings``, map windows to halls and districts)."""
+    tz = timezone.get_default_timezone()
+    finished, on_time = _finished_in(
+        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(end, dt.time.min, tzinfo=tz),
+    )
+    return list(
+        _with_finished_on(Case.objects.order_by().filter(finished))
+        .values_list("window_id", "lead_department_id")
+        .annotate(n=Count("pk"), ontime=Sum(_flag(on_time)))
+    )
+
+
 def _month_cases(start: dt.datetime, end: dt.datetime) -> QuerySet[Any]:
     """The month's cases as narrow rows: the subject columns and one flag per figure."""
     received = Q(received_at__gte=start, received_at__lt=end)
     accepted = Q(accepted_at__gte=start, accepted_at__lt=end)
-    finished = Q(finished_at__gte=start, finished_at__lt=end, state__in=FINISHED_STATES)
-    on_time = finished & Q(promised_due__isnull=False, finished_on__lte=F("promised_due"))
-    return (
-        Case.objects.order_by()
-        .filter(received | accepted | finished)
-        .annotate(finished_on=TruncDate("finished_at", tzinfo=timezone.get_default_timezone()))
-        .values(
-            "first_responder_id",
-            "accepted_by_id",
-            "decided_by_id",
-            "issued_by_id",
-            "window_id",
-            "lead_office_id",
-            "lead_department_id",
-            rec=_flag(received),
-            acc=_flag(accepted),
-            fin=_flag(finished),
-            ontime=_flag(on_time),
-        )
+    finished, on_time = _finished_in(start, end)
+    return _with_finished_on(Case.objects.order_by().filter(received | accepted | finished)).values(
+        "first_responder_id",
+        "accepted_by_id",
+        "decided_by_id",
+        "issued_by_id",
+        "window_id",
+        "lead_office_id",
+        "lead_department_id",
+        rec=_flag(received),
+        acc=_flag(accepted),
+        fin=_flag(finished),
+        ontime=_flag(on_time),
     )
 
 
@@ -274,6 +298,19 @@ def _card_figures(month: dt.date, into: dict[Subject, Figures]) -> None:
             figures = into.setdefault((scope, row[0]), Figures())
             figures.yellow_cards += row[1]
             figures.red_cards += row[2]
+
+
+def cards_by_department_and_window(start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
+    """Card events whose level began on days ``[start, end)`` (as the evaluation counts them):
+    ``(card's department id, the case's window id, yellow, red)`` per pair, one statement."""
+    return list(
+        CardEvent.objects.order_by()
+        .filter(due_on__gte=start, due_on__lt=end)
+        .values_list("department_id", "case__window_id")
+        .annotate(
+            yellow=Count("pk", filter=Q(level="yellow")), red=Count("pk", filter=Q(level="red"))
+        )
+    )
 
 
 def _feedback_figures(month: dt.date, into: dict[Subject, Figures]) -> None:

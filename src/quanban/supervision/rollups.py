@@ -71,9 +71,11 @@ class RollupReport:
     seconds: float
 
 
-def district_map() -> dict[int, int]:
-    """Window or department id → the id of the district (区县) above it (units under none are
-    left out: the city level)."""
+def district_map(
+    kinds: tuple[str, ...] = (OrgUnit.Kind.WINDOW, OrgUnit.Kind.DEPARTMENT),
+) -> dict[int, int]:
+    """Window or department id (or another kind's) → the id of the district (区县) above it
+    (units under none are left out: the city level)."""
     districts = {
         path: pk
         for pk, path in OrgUnit.objects.filter(kind=OrgUnit.Kind.DISTRICT).values_list("pk", "path")
@@ -81,9 +83,7 @@ def district_map() -> dict[int, int]:
     if not districts:
         return {}
     mapping: dict[int, int] = {}
-    units = OrgUnit.objects.filter(
-        kind__in=[OrgUnit.Kind.WINDOW, OrgUnit.Kind.DEPARTMENT]
-    ).values_list("pk", "path")
+    units = OrgUnit.objects.filter(kind__in=kinds).values_list("pk", "path")
     for pk, path in units:
         for district_path, district_id in districts.items():
             if path.startswith(district_path):

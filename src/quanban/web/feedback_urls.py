@@ -3,6 +3,7 @@
 from django.urls import path
 
 from quanban.web import feedback_views as views
+from quanban.web import ranking_views
 
 app_name = "feedback"
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("rate/<str:token>/", views.sms_rate, name="sms_rate"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("feedback/", views.results_index, name="results_index"),
+    # 末位 (docs/rankings.md).
+    path("feedback/rankings/", ranking_views.public_rankings, name="rankings"),
     path("feedback/<str:scope>/<int:subject_id>/", views.results, name="results"),
     # The workbench.
     path("workbench/feedback/pad/", views.pad_open, name="pad_open"),
@@ -30,5 +33,23 @@ urlpatterns = [
         views.followup_rectify,
         name="followup_rectify",
     ),
+    path(
+        "workbench/feedback/followups/<int:followup_id>/verify/",
+        views.followup_verify,
+        name="followup_verify",
+    ),
     path("workbench/feedback/export.csv", views.export, name="export"),
+    path("workbench/rankings/", ranking_views.staff_rankings, name="staff_rankings"),
+    path("workbench/rankings/compute/", ranking_views.compute, name="rankings_compute"),
+    path("workbench/rankings/weights/", ranking_views.weights, name="rankings_weights"),
+    path(
+        "workbench/rankings/<int:year>/<int:department_id>/report.xlsx",
+        ranking_views.report_xlsx,
+        name="rankings_report_xlsx",
+    ),
+    path(
+        "workbench/rankings/<int:year>/<int:department_id>/report.pdf",
+        ranking_views.report_pdf,
+        name="rankings_report_pdf",
+    ),
 ]

@@ -427,6 +427,15 @@ class RectifyForm(forms.Form):
     )
 
 
+class VerifyForm(forms.Form):
+    upheld = forms.TypedChoiceField(
+        label=gettext_lazy("核实结论"),
+        choices=[("yes", gettext_lazy("属实")), ("no", gettext_lazy("不属实"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+
+
 @staff_required()
 @require_GET
 def followups(request: HttpRequest) -> HttpResponse:
@@ -450,6 +459,7 @@ def _followup_page(
     followup_id: int,
     contact: ContactForm | None = None,
     rectify: RectifyForm | None = None,
+    verify: VerifyForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = _user(request)
@@ -466,6 +476,13 @@ def _followup_page(
         rectify = rectify or RectifyForm(initial={"version": f.version})
     else:
         rectify = None
+    if view.complaint is not None and is_supervisor(user):
+        upheld = view.complaint.get("upheld")
+        verify = verify or VerifyForm(
+            initial={"upheld": "" if upheld is None else ("yes" if upheld else "no")}
+        )
+    else:
+        verify = None
     return render(
         request,
         "web/feedback/followup.html",
@@ -474,6 +491,7 @@ def _followup_page(
             "f": f,
             "contact_form": contact,
             "rectify_form": rectify,
+            "verify_form": verify,
             "dimensions": [
                 (DIMENSION_LABELS[name], Level((view.rating or {})[name]).label)
                 for name in services.ALL_DIMENSIONS
@@ -531,6 +549,33 @@ def followup_contact(request: HttpRequest, followup_id: int) -> HttpResponse:
 @require_POST
 def followup_rectify(request: HttpRequest, followup_id: int) -> HttpResponse:
     return _handle(request, followup_id, RectifyForm(request.POST), "rectify")
+
+
+@staff_required()
+@require_POST
+def followup_verify(request: HttpRequest, followup_id: int) -> HttpResponse:
+    """核实: a supervisor records whether the complaint was upheld (docs/rankings.md)."""
+    user = _user(request)
+    if not is_supervisor(user):
+        return forbidden(request, _("只有督查人员可以核实投诉。"))
+    try:
+        view = selectors.followup_get_for_user(user=user, followup_id=followup_id)
+    except NotFound as error:
+        raise Http404(str(error)) from error
+    if view.complaint is None:
+        raise Http404(_("差评无需核实。"))
+    form = VerifyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.complaint_verify(
+                user=user, complaint_id=view.complaint["id"], upheld=form.cleaned_data["upheld"]
+            )
+        except ApplicationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, _("已保存核实结论。"))
+            return redirect("feedback:followup", followup_id=followup_id)
+    return _followup_page(request, followup_id, verify=form, status=422)
 
 
 # --- The national export ------------------------------------------------------------------------

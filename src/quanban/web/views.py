@@ -16,6 +16,7 @@ from quanban.core import clock
 from quanban.core.selectors import audit_list_for_user
 from quanban.licences.selectors import licence_staff_may_list
 from quanban.supervision.evaluation_selectors import evaluation_may_read
+from quanban.supervision.selectors import is_supervisor
 from quanban.web.decorators import staff_required
 from quanban.web.forms import AuditFilterForm
 
@@ -80,6 +81,7 @@ def workbench_home(request: HttpRequest) -> HttpResponse:
             "can_work_cases": Perm.BUSINESS_WRITE in perms,
             "can_evaluate": evaluation_may_read(request.user),  # type: ignore[arg-type]
             "can_manage_licences": licence_staff_may_list(request.user),  # type: ignore[arg-type]
+            "can_rank": is_supervisor(request.user),  # type: ignore[arg-type]
         },
     )
 
