@@ -369,6 +369,18 @@ class FollowUp(models.Model):
                 name="followup_sweep_rectify",
                 condition=Q(state__in=["open", "contacted"], card_level__in=["none", "yellow"]),
             ),
+            # … and the other two: contact not made by its due date; rectification not done by
+            # its warning day (a follow-up contacted in time).
+            models.Index(
+                fields=["contact_due_on", "id"],
+                name="followup_sweep_contact_due",
+                condition=Q(state="open", card_level__in=["none", "yellow"]),
+            ),
+            models.Index(
+                fields=["rectify_warn_on", "id"],
+                name="followup_sweep_rectify_warn",
+                condition=Q(state__in=["open", "contacted"], card_level="none"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -384,3 +396,37 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up #{self.pk} ({self.state})"
+
+
+class FollowUpCard(models.Model):
+    """A card raised on a follow-up (quanban.supervision.followup_sweep): yellow when a deadline's
+    warning day came with the step not done, red past its due date. At most one a level."""
+
+    class Stage(models.TextChoices):
+        CONTACT = "contact", _("回访")
+        RECTIFY = "rectify", _("整改")
+
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.PROTECT, related_name="cards", db_index=False
+    )
+    level = models.CharField(
+        _("亮灯"),
+        max_length=6,
+        choices=[(CardLevel.YELLOW, CardLevel.YELLOW.label), (CardLevel.RED, CardLevel.RED.label)],
+    )
+    # The step that was late: contacting the rater or rectifying.
+    stage = models.CharField(_("环节"), max_length=8, choices=Stage.choices)
+    # The day the level began (the warning day for yellow, the day after the due date for red).
+    due_on = models.DateField(_("亮灯日期"))
+    fired_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        verbose_name = _("回访整改红黄牌")
+        verbose_name_plural = _("回访整改红黄牌")
+        ordering = ["follow_up", "due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["follow_up", "level"], name="followup_card_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} follow-up={self.follow_up_id}"

@@ -22,7 +22,7 @@ from quanban.accounts.models import OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import Perm, Role
 from quanban.accounts.selectors import require_perm, user_has_perm
 from quanban.cases.clock import warn_date
-from quanban.cases.models import Case
+from quanban.cases.models import CardLevel, Case
 from quanban.catalogue.models import ServiceItem
 from quanban.core import clock, workdays
 from quanban.core.audit import audit_batch, audit_record
@@ -509,12 +509,13 @@ def _department_of(unit_id: int) -> int | None:
 
 
 def _unit_people(unit_id: int, department_id: int | None) -> list[User]:
-    """Who is told of a new follow-up: the unit's heads (office head, else department head)."""
-    heads = Responsibles.load()
-    people = heads.holders(Role.OFFICE_HEAD, unit_id)
-    if not people:
-        people = heads.holders(Role.DEPARTMENT_HEAD, department_id or unit_id)
-    return users_of(people)
+    """Who is told of a new follow-up: the unit's heads (office head, else department head),
+    as a yellow card on it would be (quanban.supervision.escalation)."""
+    return users_of(
+        Responsibles.load().for_follow_up(
+            level=CardLevel.YELLOW, unit_id=unit_id, department_id=department_id
+        )
+    )
 
 
 def _followup_open(
