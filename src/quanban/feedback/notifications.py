@@ -37,6 +37,10 @@ EVENTS: dict[str, events.Event] = {
         _("【全办】红牌：本单位 %(count)s 件差评或投诉的回访整改已超期，请立即办理：%(listed)s"),
         urgent=True,
     ),
+    "appeal_decided": events.Event(
+        _("评价申诉复核结果"),
+        _("【全办】您对评价 #%(rating)s 的申诉已复核：%(decision)s。%(note)s"),
+    ),
 }
 
 

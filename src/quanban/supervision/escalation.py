@@ -93,14 +93,18 @@ class Responsibles:
             people += self.item_persons[item_version_id]
         return list(dict.fromkeys(people))
 
-    def for_follow_up(self, *, level: str, unit_id: int, department_id: int | None) -> list[int]:
+    def for_follow_up(
+        self, *, level: str, unit_id: int, department_id: int | None, subject_id: int | None = None
+    ) -> list[int]:
         """Who a follow-up's card is for (回访整改, docs/feedback.md): the responsible unit's
         head (the office head; for a unit with none, a department or a hall, the department
-        head); red adds the department head. A follow-up has no assignee and no item version."""
-        people = self.holders(Role.OFFICE_HEAD, unit_id)
+        head); red adds the department head. Never the staff member rated or complained about
+        (``subject_id``): a complaint against an office head goes to the head above. A follow-up
+        has no assignee and no item version."""
+        people = [pk for pk in self.holders(Role.OFFICE_HEAD, unit_id) if pk != subject_id]
         if not people or level == CardLevel.RED:
             people += self.holders(Role.DEPARTMENT_HEAD, department_id or unit_id)
-        return list(dict.fromkeys(people))
+        return [pk for pk in dict.fromkeys(people) if pk != subject_id]
 
     def for_task(self, task: Task, level: str, *, item_version_id: int) -> list[int]:
         return self.for_card(

@@ -12,7 +12,7 @@ one :class:`FollowUpCard` a level inserted under a unique constraint.
 
 The same pieces as the task sweep: the audit record of a batch (``card.raise``, object type
 ``feedback.followup``), the escalation rule (``Responsibles.for_follow_up``: the unit's head; red
-adds the department head) and one message a person and level on the channels each chose (a red
+adds the department head; never the person rated or complained about) and one message a person and level on the channels each chose (a red
 card never waits for quiet hours).
 """
 
@@ -49,6 +49,7 @@ class _Raised(NamedTuple):
     unit_id: int
     department_id: int | None
     due_on: dt.date  # the late step's due date
+    subject_id: int | None  # the staff member rated or complained about
 
 
 def _half(today: dt.date, half: str) -> QuerySet[FollowUp]:
@@ -107,13 +108,16 @@ def _raise(today: dt.date, batch_size: int, half: str) -> list[_Raised]:
         "contact_due_on",
         "rectify_warn_on",
         "rectify_due_on",
+        "rating__staff_id",
+        "complaint__person_id",
     )
     if connection.vendor == "postgresql":
         batch = batch.select_for_update(skip_locked=True, of=("self",))
     now = clock.now()
     raised: list[_Raised] = []
     cards: list[FollowUpCard] = []
-    for pk, state, old, unit_id, dept_id, c_warn, c_due, r_warn, r_due in batch[:batch_size]:
+    for row in batch[:batch_size]:
+        pk, state, old, unit_id, dept_id, c_warn, c_due, r_warn, r_due, rated, named = row
         # An open follow-up is late in contacting (its contact deadlines come first); a
         # contacted one in rectifying.
         stage = FollowUpCard.Stage.CONTACT if state == _OPEN else FollowUpCard.Stage.RECTIFY
@@ -123,7 +127,7 @@ def _raise(today: dt.date, batch_size: int, half: str) -> list[_Raised]:
         if due_on >= today and r_due < today:
             due_on = r_due  # contact given more days than rectification (a setting): the latter
         new = CardLevel.RED if due_on < today else CardLevel.YELLOW
-        raised.append(_Raised(pk, old, new, stage, unit_id, dept_id, due_on))
+        raised.append(_Raised(pk, old, new, stage, unit_id, dept_id, due_on, rated or named))
         if old == CardLevel.NONE:
             cards.append(
                 FollowUpCard(
@@ -158,7 +162,10 @@ def _tell(rows: list[_Raised], responsibles: Responsibles) -> int:
     inbox: dict[tuple[int, str], list[_Raised]] = defaultdict(list)
     for row in rows:
         for user_id in responsibles.for_follow_up(
-            level=row.new, unit_id=row.unit_id, department_id=row.department_id
+            level=row.new,
+            unit_id=row.unit_id,
+            department_id=row.department_id,
+            subject_id=row.subject_id,
         ):
             inbox[user_id, row.new].append(row)
     users = User.objects.in_bulk({user_id for user_id, _level in inbox})

@@ -314,7 +314,11 @@ def results(request: HttpRequest, scope: str, subject_id: int) -> HttpResponse:
     verdicts = dict(FollowUp.Verdict.choices)
     for row in found.record:
         row["problem"] = (
-            Level(row["level"]).label if row["level"] else Complaint.Category(row["category"]).label
+            Level(row["level"]).label
+            if row["level"]
+            else "{} · {}".format(
+                Complaint.Target(row["target"]).label, Complaint.Category(row["category"]).label
+            )
         )
         row["verdict_label"] = verdicts.get(row["verdict"], "")
     return render(
@@ -324,6 +328,9 @@ def results(request: HttpRequest, scope: str, subject_id: int) -> HttpResponse:
             "r": found,
             "levels": levels,
             "states": [(label, found.followups[value]) for value, label in FollowUp.State.choices],
+            "responsibles": selectors.unit_responsibles(subject_id)
+            if scope in ("department", "hall")
+            else [],
         },
     )
 
