@@ -1559,6 +1559,40 @@ def _fb_hall_complaint(world: World) -> dict[str, Any]:
     }
 
 
+def _fb_bad_rating(world: World) -> Any:
+    """A bad rating of the citizen's finished case, about the clerk and the city's first office
+    (kept as world.rating)."""
+    from quanban.feedback import services as feedback
+
+    rating = feedback.rating_submit_for_case(
+        user=world.users[CITIZEN], case=_fb_finished(world), level=1, text="矩阵申诉"
+    )
+    return _keep(world, rating=rating)
+
+
+def _fb_appeal(world: World) -> Any:
+    """A pending appeal of the clerk against a bad rating, with evidence (kept as world.appeal)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from quanban.feedback import services as feedback
+
+    appeal = feedback.appeal_file(
+        user=world.users[CLERK],
+        rating_id=_fb_bad_rating(world).pk,
+        reason="malicious",
+        statement="评价人当场表示故意给差评",
+        evidence=SimpleUploadedFile("video.txt", b"evidence"),
+    )
+    return _keep(world, appeal=appeal)
+
+
+def _fb_appeal_state(world: World) -> Any:
+    from quanban.feedback.models import RatingAppeal
+
+    appeal = RatingAppeal.objects.filter(pk=vars(world)["appeal"].pk)
+    return appeal.values_list("state", "rating__appeal_upheld").get()
+
+
 _FB_STAFF_READ = {c: 200 for c in STAFF}
 API.update(
     {
@@ -1706,6 +1740,35 @@ PAGES.update(
             staff_write((EDITOR,)),
             body=lambda w: {"version": vars(w)["followup"].version, "rectification": "已整改"},
             state=_fb_followup_state,
+            form=True,
+        ),
+        FB + "ratings/<int:rating_id>/appeal/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/ratings/{_fb_bad_rating(w).pk}/appeal/",
+            # The rated clerk and the editor (business permission, the rating's office).
+            staff_write((CLERK, EDITOR)),
+            body=lambda w: {"reason": "mistaken", "statement": "评价人选错了等级"},
+            state=_fb_count("RatingAppeal"),
+            form=True,
+        ),
+        FB + "appeals/": Row("GET", "/workbench/feedback/appeals/", page_only(STAFF)),
+        FB + "appeals/<int:appeal_id>/": Row(
+            "GET",
+            lambda w: f"/workbench/feedback/appeals/{_fb_appeal(w).pk}/",
+            # Everyone on the staff works in the rating's office or department, or supervises.
+            page_only(STAFF),
+        ),
+        FB + "appeals/<int:appeal_id>/evidence/": Row(
+            "GET",
+            lambda w: f"/workbench/feedback/appeals/{_fb_appeal(w).pk}/evidence/",
+            page_only(STAFF),
+        ),
+        FB + "appeals/<int:appeal_id>/decide/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/appeals/{_fb_appeal(w).pk}/decide/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {"decision": "upheld", "note": "视频证实为恶意评价"},
+            state=_fb_appeal_state,
             form=True,
         ),
         FB + "export.csv": Row(

@@ -30,5 +30,18 @@ urlpatterns = [
         views.followup_rectify,
         name="followup_rectify",
     ),
+    path("workbench/feedback/ratings/<int:rating_id>/appeal/", views.appeal_new, name="appeal_new"),
+    path("workbench/feedback/appeals/", views.appeals, name="appeals"),
+    path("workbench/feedback/appeals/<int:appeal_id>/", views.appeal, name="appeal"),
+    path(
+        "workbench/feedback/appeals/<int:appeal_id>/evidence/",
+        views.appeal_evidence,
+        name="appeal_evidence",
+    ),
+    path(
+        "workbench/feedback/appeals/<int:appeal_id>/decide/",
+        views.appeal_decide,
+        name="appeal_decide",
+    ),
     path("workbench/feedback/export.csv", views.export, name="export"),
 ]
