@@ -1778,6 +1778,45 @@ PAGES.update(
 )
 
 
+# --- 督查整改 (docs/supervision.md): a finding of the city's first department, rectified by its
+# staff with the business permission (the clerk, the editor).
+
+
+def _finding(world: World) -> Any:
+    from quanban.core import clock
+    from quanban.supervision import inspections
+
+    inspection = inspections.inspection_record(
+        user=world.users[SUPERVISOR],
+        kind="unannounced",
+        title="矩阵暗访",
+        held_on=clock.today(),
+        findings=[inspections.FindingInput(department_id=world.city.department.pk, text="脱岗")],
+    )
+    return _keep(world, finding=inspection.findings.get())
+
+
+def _finding_state(world: World) -> Any:
+    from quanban.supervision.models import Finding
+
+    return Finding.objects.filter(pk=vars(world)["finding"].pk).values_list("state").get()
+
+
+PAGES.update(
+    {
+        "workbench/findings/": Row("GET", "/workbench/findings/", page_only(STAFF)),
+        "workbench/findings/<int:finding_id>/rectify/": Row(
+            "POST",
+            lambda w: f"/workbench/findings/{_finding(w).pk}/rectify/",
+            staff_write((CLERK, EDITOR)),
+            body=lambda w: {f"f{vars(w)['finding'].pk}-rectification": "已整改"},
+            state=_finding_state,
+            form=True,
+        ),
+    }
+)
+
+
 def existing_urls() -> tuple[set[str], set[str]]:
     """(API operations as "METHOD /path", other routes) that the project serves today."""
     import json

@@ -292,3 +292,38 @@ def test_findings_are_rectified_by_their_department_and_counted_by_month(
         inspections.findings_by_department(month_start=D("2026-07-01"), month_end=D("2026-08-01"))
         == []
     )
+
+
+def test_the_findings_page_and_its_rectify_form(city, people):
+    from tests.api.clients import session_client
+
+    inspections.inspection_record(
+        user=people["supervisor"],
+        kind="special",
+        title="一次性告知专项督查",
+        held_on=D("2026-06-15"),
+        findings=[
+            FindingInput(department_id=city.department.pk, text="告知单缺材料清单"),
+            FindingInput(department_id=city.other_department.pk, text="另一部门的问题"),
+        ],
+    )
+    mine, theirs = Finding.objects.order_by("pk")
+    clerk = session_client(people["clerk"])
+    page = clerk.get("/workbench/findings/").content.decode()
+    assert f'id="finding-{mine.pk}"' in page and f'id="finding-{theirs.pk}"' not in page
+    assert f'id="rectify-{mine.pk}"' in page
+    url = f"/workbench/findings/{mine.pk}/rectify/"
+    empty = clerk.post(url, {f"f{mine.pk}-rectification": " "})
+    assert empty.status_code == 422 and Finding.objects.get(pk=mine.pk).state == "open"
+    assert (
+        clerk.post(
+            f"/workbench/findings/{theirs.pk}/rectify/", {f"f{theirs.pk}-rectification": "越权"}
+        ).status_code
+        == 404
+    )
+    done = clerk.post(url, {f"f{mine.pk}-rectification": "已补全材料清单"})
+    assert (done.status_code, done["Location"]) == (302, "/workbench/findings/")
+    assert Finding.objects.get(pk=mine.pk).rectification == "已补全材料清单"
+    assert Finding.objects.get(pk=theirs.pk).state == "open"
+    supervisor = session_client(people["supervisor"]).get("/workbench/findings/").content.decode()
+    assert f'id="finding-{theirs.pk}"' in supervisor and 'id="rectify-' not in supervisor

@@ -401,6 +401,41 @@ def _answers_for(user: User, department_id: int) -> bool:
     return user.pk in heads.holders(Role.DEPARTMENT_HEAD, department_id)
 
 
+# --- Reads ---------------------------------------------------------------------------------------
+
+
+def findings_for_user(*, user: User, state: str = "", limit: int = 200) -> list[Finding]:
+    """The findings a staff member sees: a supervisor every one; anyone else their department's
+    and those of the departments they head. Open ones first, by due day."""
+    if getattr(user, "kind", "") != User.Kind.STAFF:
+        raise PermissionDenied(_("督查整改仅供工作人员查看。"), code="forbidden")
+    rows = Finding.objects.select_related("inspection", "department").order_by(
+        "state", "due_on", "pk"
+    )
+    if not is_supervisor(user):
+        from quanban.accounts.models import RoleAssignment
+
+        scope = Q(department_id=user.department_id) if user.department_id else Q(pk__in=[])
+        for path in RoleAssignment.objects.filter(user=user, role=Role.DEPARTMENT_HEAD).values_list(
+            "org_unit__path", flat=True
+        ):
+            scope |= Q(department__path__startswith=path)
+        rows = rows.filter(scope)
+    if state:
+        rows = rows.filter(state=state)
+    return list(rows[:limit])
+
+
+def may_rectify(user: User, finding: Finding) -> bool:
+    from quanban.accounts.selectors import user_has_perm
+
+    return (
+        finding.state == Finding.State.OPEN
+        and user_has_perm(user, Perm.BUSINESS_WRITE)
+        and _answers_for(user, finding.department_id)
+    )
+
+
 # --- Figures for the rankings ---------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from quanban.web import (
     catalogue_urls,
     dashboard_views,
     evaluation_views,
+    inspection_views,
     licence_views,
     notify_urls,
     search_views,
@@ -31,6 +32,12 @@ urlpatterns = [
         name="workbench_card_acknowledge",
     ),
     path("workbench/cards/<int:card_id>/note/", card_views.card_note, name="workbench_card_note"),
+    path("workbench/findings/", inspection_views.findings, name="workbench_findings"),
+    path(
+        "workbench/findings/<int:finding_id>/rectify/",
+        inspection_views.finding_rectify,
+        name="workbench_finding_rectify",
+    ),
     path("workbench/search/synonyms/", synonym_views.synonyms, name="search_synonyms"),
     # 绩效评估 (compute before <str:month>, which would take "compute" as a month).
     path("workbench/evaluation/", evaluation_views.months, name="evaluation_months"),
