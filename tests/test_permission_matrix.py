@@ -10,6 +10,7 @@ page. Writes name the state they touch: an allowed write must change it, a denie
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Callable
@@ -1802,8 +1803,69 @@ def _finding_state(world: World) -> Any:
     return Finding.objects.filter(pk=vars(world)["finding"].pk).values_list("state").get()
 
 
+def _officer(world: World) -> Any:
+    from quanban.supervision import inspections
+
+    return inspections.officer_register(
+        user=world.users[SUPERVISOR],
+        name="矩阵体验官",
+        kind="citizen",
+        term_start=dt.date(2020, 1, 1),
+        term_end=dt.date(2099, 12, 31),
+    )
+
+
+def _sv_count(model: str) -> Callable[[World], int]:
+    def count(world: World) -> int:
+        from django.apps import apps
+
+        return apps.get_model("supervision", model).objects.count()
+
+    return count
+
+
 PAGES.update(
     {
+        "workbench/inspections/": Row("GET", "/workbench/inspections/", page_only((SUPERVISOR,))),
+        "workbench/inspections/new/": Row(
+            "POST",
+            "/workbench/inspections/new/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {
+                "i-kind": "unannounced",
+                "i-title": "矩阵暗访",
+                "i-held_on": "2020-01-02",
+            },
+            state=_sv_count("Inspection"),
+            form=True,
+        ),
+        "workbench/officers/new/": Row(
+            "POST",
+            "/workbench/officers/new/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {
+                "o-name": "矩阵体验官",
+                "o-kind": "expert",
+                "o-term_start": "2026-01-01",
+                "o-term_end": "2026-12-31",
+            },
+            state=_sv_count("ExperienceOfficer"),
+            form=True,
+        ),
+        "workbench/officers/report/": Row(
+            "POST",
+            "/workbench/officers/report/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {
+                "r-officer": _officer(w).pk,
+                "r-channel": "visit",
+                "r-unit": w.city.hall.pk,
+                "r-held_on": "2020-01-02",
+                "r-title": "矩阵体验",
+            },
+            state=_sv_count("Inspection"),
+            form=True,
+        ),
         "workbench/findings/": Row("GET", "/workbench/findings/", page_only(STAFF)),
         "workbench/findings/<int:finding_id>/rectify/": Row(
             "POST",

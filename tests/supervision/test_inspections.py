@@ -327,3 +327,79 @@ def test_the_findings_page_and_its_rectify_form(city, people):
     assert Finding.objects.get(pk=theirs.pk).state == "open"
     supervisor = session_client(people["supervisor"]).get("/workbench/findings/").content.decode()
     assert f'id="finding-{theirs.pk}"' in supervisor and 'id="rectify-' not in supervisor
+
+
+def test_the_supervisors_page_records_inspections_officers_and_reports(city, people):
+    from tests.api.clients import session_client
+
+    cases = [accepted_case(city, people["clerk"], n).pk for n in range(1, 6)]
+    supervisor = session_client(people["supervisor"])
+    assert session_client(people["clerk"]).get("/workbench/inspections/").status_code == 403
+    checked = supervisor.post(
+        "/workbench/inspections/new/",
+        {
+            "i-kind": "random",
+            "i-title": "随机抽查",
+            "i-held_on": "2026-06-15",
+            "i-department": city.department.pk,
+            "i-sample_from": "2026-06-15",
+            "i-sample_to": "2026-06-15",
+            "i-sample_size": "2",
+            "i-seed": "7",
+            "i-finding": "抽查件告知单不全",
+        },
+    )
+    assert checked.status_code == 302
+    check = Inspection.objects.get()
+    expected = inspections.draw_sample(
+        department_id=city.department.pk,
+        start=D("2026-06-15"),
+        end=D("2026-06-15"),
+        size=2,
+        seed=7,
+    )
+    assert (check.kind, check.seed, check.sampled_cases) == ("random", 7, expected)
+    assert len(expected) == 2 and set(expected) <= set(cases)
+    assert list(Finding.objects.values_list("department_id", "text")) == [
+        (city.department.pk, "抽查件告知单不全")
+    ]
+    # A finding without its department is refused, and nothing is recorded.
+    refused = supervisor.post(
+        "/workbench/inspections/new/",
+        {"i-kind": "special", "i-title": "专项", "i-held_on": "2026-06-15", "i-finding": "问题"},
+    )
+    assert refused.status_code == 422 and Inspection.objects.count() == 1
+    registered = supervisor.post(
+        "/workbench/officers/new/",
+        {
+            "o-name": "赵委员",
+            "o-kind": "cppcc",
+            "o-term_start": "2026-01-01",
+            "o-term_end": "2026-12-31",
+        },
+    )
+    assert registered.status_code == 302
+    officer = ExperienceOfficer.objects.get()
+    reported = supervisor.post(
+        "/workbench/officers/report/",
+        {
+            "r-officer": officer.pk,
+            "r-channel": "visit",
+            "r-unit": city.hall.pk,
+            "r-held_on": "2026-06-14",
+            "r-title": "周末体验",
+            "r-score": "3",
+            "r-department": city.other_department.pk,
+            "r-finding": "周末窗口开放不足",
+        },
+    )
+    assert reported.status_code == 302
+    report = Inspection.objects.get(kind="officer")
+    assert (report.officer_id, report.unit_id, report.scores) == (
+        officer.pk,
+        city.hall.pk,
+        {"attitude": 3},
+    )
+    page = supervisor.get("/workbench/inspections/").content.decode()
+    assert f'id="inspection-{check.pk}"' in page and "<code>7</code>" in page
+    assert "赵委员 · 政协委员 · 2026-01-01—2026-12-31" in page

@@ -33,6 +33,18 @@ urlpatterns = [
     ),
     path("workbench/cards/<int:card_id>/note/", card_views.card_note, name="workbench_card_note"),
     path("workbench/findings/", inspection_views.findings, name="workbench_findings"),
+    path("workbench/inspections/", inspection_views.inspection_list, name="workbench_inspections"),
+    path(
+        "workbench/inspections/new/",
+        inspection_views.inspection_new,
+        name="workbench_inspection_new",
+    ),
+    path("workbench/officers/new/", inspection_views.officer_new, name="workbench_officer_new"),
+    path(
+        "workbench/officers/report/",
+        inspection_views.officer_report,
+        name="workbench_officer_report",
+    ),
     path(
         "workbench/findings/<int:finding_id>/rectify/",
         inspection_views.finding_rectify,
