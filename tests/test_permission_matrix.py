@@ -10,6 +10,7 @@ page. Writes name the state they touch: an allowed write must change it, a denie
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Callable
@@ -1674,6 +1675,40 @@ def _fb_hall_complaint(world: World) -> dict[str, Any]:
     }
 
 
+def _fb_bad_rating(world: World) -> Any:
+    """A bad rating of the citizen's finished case, about the clerk and the city's first office
+    (kept as world.rating)."""
+    from quanban.feedback import services as feedback
+
+    rating = feedback.rating_submit_for_case(
+        user=world.users[CITIZEN], case=_fb_finished(world), level=1, text="矩阵申诉"
+    )
+    return _keep(world, rating=rating)
+
+
+def _fb_appeal(world: World) -> Any:
+    """A pending appeal of the clerk against a bad rating, with evidence (kept as world.appeal)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from quanban.feedback import services as feedback
+
+    appeal = feedback.appeal_file(
+        user=world.users[CLERK],
+        rating_id=_fb_bad_rating(world).pk,
+        reason="malicious",
+        statement="评价人当场表示故意给差评",
+        evidence=SimpleUploadedFile("video.txt", b"evidence"),
+    )
+    return _keep(world, appeal=appeal)
+
+
+def _fb_appeal_state(world: World) -> Any:
+    from quanban.feedback.models import RatingAppeal
+
+    appeal = RatingAppeal.objects.filter(pk=vars(world)["appeal"].pk)
+    return appeal.values_list("state", "rating__appeal_upheld").get()
+
+
 _FB_STAFF_READ = {c: 200 for c in STAFF}
 API.update(
     {
@@ -1832,8 +1867,137 @@ PAGES.update(
             state=_fb_upheld_state,
             form=True,
         ),
+        FB + "ratings/<int:rating_id>/appeal/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/ratings/{_fb_bad_rating(w).pk}/appeal/",
+            # The rated clerk and the editor (business permission, the rating's office).
+            staff_write((CLERK, EDITOR)),
+            body=lambda w: {"reason": "mistaken", "statement": "评价人选错了等级"},
+            state=_fb_count("RatingAppeal"),
+            form=True,
+        ),
+        FB + "appeals/": Row("GET", "/workbench/feedback/appeals/", page_only(STAFF)),
+        FB + "appeals/<int:appeal_id>/": Row(
+            "GET",
+            lambda w: f"/workbench/feedback/appeals/{_fb_appeal(w).pk}/",
+            # Everyone on the staff works in the rating's office or department, or supervises.
+            page_only(STAFF),
+        ),
+        FB + "appeals/<int:appeal_id>/evidence/": Row(
+            "GET",
+            lambda w: f"/workbench/feedback/appeals/{_fb_appeal(w).pk}/evidence/",
+            page_only(STAFF),
+        ),
+        FB + "appeals/<int:appeal_id>/decide/": Row(
+            "POST",
+            lambda w: f"/workbench/feedback/appeals/{_fb_appeal(w).pk}/decide/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {"decision": "upheld", "note": "视频证实为恶意评价"},
+            state=_fb_appeal_state,
+            form=True,
+        ),
         FB + "export.csv": Row(
             "GET", "/workbench/feedback/export.csv?month=2026-06", page_only((SUPERVISOR,))
+        ),
+    }
+)
+
+
+# --- 督查整改 (docs/supervision.md): a finding of the city's first department, rectified by its
+# staff with the business permission (the clerk, the editor).
+
+
+def _finding(world: World) -> Any:
+    from quanban.core import clock
+    from quanban.supervision import inspections
+
+    inspection = inspections.inspection_record(
+        user=world.users[SUPERVISOR],
+        kind="unannounced",
+        title="矩阵暗访",
+        held_on=clock.today(),
+        findings=[inspections.FindingInput(department_id=world.city.department.pk, text="脱岗")],
+    )
+    return _keep(world, finding=inspection.findings.get())
+
+
+def _finding_state(world: World) -> Any:
+    from quanban.supervision.models import Finding
+
+    return Finding.objects.filter(pk=vars(world)["finding"].pk).values_list("state").get()
+
+
+def _officer(world: World) -> Any:
+    from quanban.supervision import inspections
+
+    return inspections.officer_register(
+        user=world.users[SUPERVISOR],
+        name="矩阵体验官",
+        kind="citizen",
+        term_start=dt.date(2020, 1, 1),
+        term_end=dt.date(2099, 12, 31),
+    )
+
+
+def _sv_count(model: str) -> Callable[[World], int]:
+    def count(world: World) -> int:
+        from django.apps import apps
+
+        return apps.get_model("supervision", model).objects.count()
+
+    return count
+
+
+PAGES.update(
+    {
+        "workbench/inspections/": Row("GET", "/workbench/inspections/", page_only((SUPERVISOR,))),
+        "workbench/inspections/new/": Row(
+            "POST",
+            "/workbench/inspections/new/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {
+                "i-kind": "unannounced",
+                "i-title": "矩阵暗访",
+                "i-held_on": "2020-01-02",
+            },
+            state=_sv_count("Inspection"),
+            form=True,
+        ),
+        "workbench/officers/new/": Row(
+            "POST",
+            "/workbench/officers/new/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {
+                "o-name": "矩阵体验官",
+                "o-kind": "expert",
+                "o-term_start": "2026-01-01",
+                "o-term_end": "2026-12-31",
+            },
+            state=_sv_count("ExperienceOfficer"),
+            form=True,
+        ),
+        "workbench/officers/report/": Row(
+            "POST",
+            "/workbench/officers/report/",
+            staff_write((SUPERVISOR,)),
+            body=lambda w: {
+                "r-officer": _officer(w).pk,
+                "r-channel": "visit",
+                "r-unit": w.city.hall.pk,
+                "r-held_on": "2020-01-02",
+                "r-title": "矩阵体验",
+            },
+            state=_sv_count("Inspection"),
+            form=True,
+        ),
+        "workbench/findings/": Row("GET", "/workbench/findings/", page_only(STAFF)),
+        "workbench/findings/<int:finding_id>/rectify/": Row(
+            "POST",
+            lambda w: f"/workbench/findings/{_finding(w).pk}/rectify/",
+            staff_write((CLERK, EDITOR)),
+            body=lambda w: {f"f{vars(w)['finding'].pk}-rectification": "已整改"},
+            state=_finding_state,
+            form=True,
         ),
     }
 )

@@ -274,10 +274,11 @@ def test_june_gives_the_known_order_scores_bottom_and_movement(june, world):
         Decimal("0.0000"),
         Decimal("0.5000"),
     )
+    # No inspection found anything in June: measured, and none.
     assert (d1.complaints_per_1000, d1.upheld_share, d1.inspection_findings) == (
         Decimal("500.00"),
         Decimal("0.0000"),
-        None,
+        0,
     )
     hy = period.rows.get(scope="hall", unit=world["hy"])
     assert (hy.complaints, hy.verified_complaints, hy.upheld_complaints, hy.upheld_share) == (
@@ -296,6 +297,31 @@ def test_june_gives_the_known_order_scores_bottom_and_movement(june, world):
         ]
     )
     assert record.changes["weights_version"] == 1
+
+
+def test_an_inspection_finding_costs_its_department_points(june, world):
+    """A 暗访 on 22 June finds one thing wrong at D1: the finding counts against D1 alone, at
+    weights version 1's two points a finding (41.33 → 39.33); halls and districts are not
+    charged."""
+    from quanban.supervision.inspections import FindingInput, inspection_record
+
+    with at("2026-06-22"):
+        inspection_record(
+            user=world["supervisor"],
+            kind="unannounced",
+            title="暗访历下区政务服务中心",
+            held_on=D("2026-06-22"),
+            findings=[FindingInput(department_id=world["city"].department.pk, text="窗口空岗")],
+        )
+    with at("2026-07-02"):
+        period = ranking_compute(kind=MONTH, day=D("2026-06-30"))
+    rows = {
+        (row.scope, row.unit.name): (row.inspection_findings, row.score)
+        for row in period.rows.select_related("unit")
+    }
+    assert rows[("department", D1)] == (1, Decimal("39.33"))
+    assert rows[("department", D2)] == (0, Decimal("82.50"))
+    assert rows[("hall", "历下区政务服务中心")] == (0, Decimal("56.33"))
 
 
 def state() -> tuple:

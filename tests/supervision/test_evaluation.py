@@ -548,3 +548,31 @@ def test_the_pages_for_a_department_head_and_the_recomputation_form(june, world)
         "济南市行政审批服务局"
     ]
     assert book["窗口"].max_row == 1  # the header only
+
+
+def test_an_upheld_appeal_leaves_the_rating_out_of_the_evaluation(june, world, settings):
+    """As above (A rated 4 and D rated 2 on 18 June, both about ``clerk`` at W), and the clerk's
+    appeal against D's rating is upheld on 25 June: only A's rating counts."""
+    from quanban.feedback import services as feedback
+
+    citizen = factories.make_citizen("13900001111")
+    supervisor = world["supervisor"]
+    with at("2026-06-18"):
+        feedback.rating_submit_for_case(user=citizen, case=june["a"], level=4)
+        bad = feedback.rating_submit_for_case(user=citizen, case=june["d"], level=2)
+    with at("2026-06-25"):
+        appeal = feedback.appeal_file(
+            user=world["clerk"], rating_id=bad.pk, reason="mistaken", statement="评价人点错"
+        )
+        feedback.appeal_decide(
+            user=supervisor, appeal_id=appeal.pk, decision="upheld", note="评价人来电确认点错"
+        )
+    settings.EVALUATION_WEIGHTS = "on_time=80,rating=20"
+    with at("2026-07-01", 2):
+        evaluation = evaluation_compute(month=JUNE)
+    rows = {key: (v[6], v[7], v[8], v[9]) for key, v in table(evaluation).items()}
+    assert rows[("staff", "clerk")] == (1, Decimal("4.00"), 0, Decimal("96.00"))  # 80 + 20 × 4/5
+    assert rows[("window", "综合受理 1 号窗口")] == (1, Decimal("4.00"), 0, Decimal("76.00"))
+    # D's office and department have no rating left: that part counts in full.
+    assert rows[("office", "登记注册处")] == (0, None, 0, Decimal("100.00"))
+    assert rows[("department", "济南市市场监督管理局")] == (0, None, 0, Decimal("100.00"))

@@ -108,6 +108,9 @@ class Rating(models.Model):
     # interface. A replaced rating stays in the record, ``superseded``.
     number = models.PositiveSmallIntegerField(_("评价次数"), default=1)
     superseded = models.BooleanField(_("已被追评替换"), default=False)
+    # 申诉复核: a supervisor upheld a staff appeal against this rating (mistaken or malicious). It
+    # stays in the record and the export; no score counts it (``COUNTED``).
+    appeal_upheld = models.BooleanField(_("申诉成立"), default=False)
     invite = models.OneToOneField(
         RatingInvite, null=True, blank=True, on_delete=models.PROTECT, related_name="rating"
     )
@@ -222,6 +225,60 @@ class Rating(models.Model):
     @property
     def is_bad(self) -> bool:
         return self.level <= BAD_AT_MOST
+
+
+# The ratings every score counts: current (not replaced by a second rating) and not removed by an
+# upheld appeal. The partial ``rating_*_level`` indexes hold the current ones; the counts filter
+# the few upheld ones as they read them.
+COUNTED = Q(superseded=False, appeal_upheld=False)
+
+
+class RatingAppeal(models.Model):
+    """申诉复核: staff of the rated unit contest a rating as mistaken or malicious, with evidence;
+    a supervisor decides. An upheld appeal removes the rating from every score (it stays in the
+    record). One appeal a rating."""
+
+    class Reason(models.TextChoices):
+        MISTAKEN = "mistaken", _("误评")
+        MALICIOUS = "malicious", _("恶意评价")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待复核")
+        UPHELD = "upheld", _("申诉成立")
+        REJECTED = "rejected", _("申诉不成立")
+
+    rating = models.OneToOneField(Rating, on_delete=models.PROTECT, related_name="appeal")
+    reason = models.CharField(_("申诉理由"), max_length=10, choices=Reason.choices)
+    statement = models.TextField(_("申诉说明"))
+    evidence = models.FileField(_("佐证材料"), upload_to="feedback/appeals/%Y/%m/", blank=True)
+    filed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("申诉时间"))
+    # The rating's department, copied for the supervisor's queue and the unit's list.
+    department = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("复核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("评价申诉")
+        verbose_name_plural = _("评价申诉")
+        ordering = ["-filed_at", "-pk"]
+        indexes = [models.Index(fields=["state", "filed_at"], name="appeal_state_filed")]
+        constraints = [
+            models.CheckConstraint(
+                name="appeal_decided_has_decider",
+                condition=Q(state="pending")
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"appeal #{self.pk} ({self.state})"
 
 
 class Complaint(models.Model):
@@ -376,6 +433,18 @@ class FollowUp(models.Model):
                 name="followup_sweep_rectify",
                 condition=Q(state__in=["open", "contacted"], card_level__in=["none", "yellow"]),
             ),
+            # … and the other two: contact not made by its due date; rectification not done by
+            # its warning day (a follow-up contacted in time).
+            models.Index(
+                fields=["contact_due_on", "id"],
+                name="followup_sweep_contact_due",
+                condition=Q(state="open", card_level__in=["none", "yellow"]),
+            ),
+            models.Index(
+                fields=["rectify_warn_on", "id"],
+                name="followup_sweep_rectify_warn",
+                condition=Q(state__in=["open", "contacted"], card_level="none"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -391,6 +460,40 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up #{self.pk} ({self.state})"
+
+
+class FollowUpCard(models.Model):
+    """A card raised on a follow-up (quanban.supervision.followup_sweep): yellow when a deadline's
+    warning day came with the step not done, red past its due date. At most one a level."""
+
+    class Stage(models.TextChoices):
+        CONTACT = "contact", _("回访")
+        RECTIFY = "rectify", _("整改")
+
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.PROTECT, related_name="cards", db_index=False
+    )
+    level = models.CharField(
+        _("亮灯"),
+        max_length=6,
+        choices=[(CardLevel.YELLOW, CardLevel.YELLOW.label), (CardLevel.RED, CardLevel.RED.label)],
+    )
+    # The step that was late: contacting the rater or rectifying.
+    stage = models.CharField(_("环节"), max_length=8, choices=Stage.choices)
+    # The day the level began (the warning day for yellow, the day after the due date for red).
+    due_on = models.DateField(_("亮灯日期"))
+    fired_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        verbose_name = _("回访整改红黄牌")
+        verbose_name_plural = _("回访整改红黄牌")
+        ordering = ["follow_up", "due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["follow_up", "level"], name="followup_card_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} follow-up={self.follow_up_id}"
 
 
 # 末位 (rankings): their own module, found by Django through this import.

@@ -27,6 +27,20 @@ EVENTS: dict[str, events.Event] = {
         _("整改情况"),
         _("【全办】您反映的问题已整改：%(text)s。请在“我的评价与投诉”中确认是否满意。"),
     ),
+    # Cards on follow-ups (quanban.supervision.followup_sweep): "listed" as "#id step (due)".
+    "followup_card_yellow": events.Event(
+        _("回访整改黄牌预警"),
+        _("【全办】黄牌预警：本单位 %(count)s 件差评或投诉的回访整改即将到期：%(listed)s"),
+    ),
+    "followup_card_red": events.Event(
+        _("回访整改红牌"),
+        _("【全办】红牌：本单位 %(count)s 件差评或投诉的回访整改已超期，请立即办理：%(listed)s"),
+        urgent=True,
+    ),
+    "appeal_decided": events.Event(
+        _("评价申诉复核结果"),
+        _("【全办】您对评价 #%(rating)s 的申诉已复核：%(decision)s。%(note)s"),
+    ),
 }
 
 

@@ -153,11 +153,16 @@ def score_of(c: Components, weights: Mapping[str, Decimal]) -> Decimal:
 
 
 def inspection_findings(start: dt.date, end: dt.date) -> dict[Subject, int] | None:
-    """督查 findings per (scope, unit) in ``[start, end)``: the seam for the inspections.
+    """督查 findings per department found in ``[start, end)`` (quanban.supervision.inspections:
+    special and unannounced inspections, random checks and experience officers' reports). A
+    finding names a department, so halls and districts are not charged with any."""
+    from quanban.supervision.inspections import findings_by_department
 
-    Inspections are not recorded yet, so this answers None ("not measured", stored as null and
-    shown as "—"); the inspections work returns its grouped counts here."""
-    return None
+    out: dict[Subject, int] = {}
+    for row in findings_by_department(month_start=start, month_end=end):
+        key = (Scope.DEPARTMENT, row.department_id)
+        out[key] = out.get(key, 0) + row.findings
+    return out
 
 
 def _places(

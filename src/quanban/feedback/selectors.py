@@ -18,8 +18,16 @@ from django.utils.translation import gettext as _
 from quanban.accounts.models import OrgUnit, User
 from quanban.core.errors import NotFound, PermissionDenied
 from quanban.feedback import codes
-from quanban.feedback.models import BAD_AT_MOST, Complaint, FollowUp, Level, Rating
-from quanban.feedback.services import followup_scope
+from quanban.feedback.models import (
+    BAD_AT_MOST,
+    COUNTED,
+    Complaint,
+    FollowUp,
+    Level,
+    Rating,
+    RatingAppeal,
+)
+from quanban.feedback.services import followup_scope, rating_scope
 from quanban.supervision.selectors import is_supervisor
 
 # What staff may read of a rating: never ``rater_user``, ``rater_phone`` or ``invite``.
@@ -160,6 +168,81 @@ def _followups_handled_by(user: User) -> QuerySet[FollowUp]:
     return FollowUp.objects.filter(followup_scope(user))
 
 
+# --- Staff: appeals (申诉复核) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppealView:
+    """An appeal as staff see it, with its rating (never the rater)."""
+
+    appeal: RatingAppeal
+    rating: dict[str, Any]
+    may_decide: bool
+
+
+def _appeals_for(user: User) -> QuerySet[RatingAppeal]:
+    if getattr(user, "kind", "") != User.Kind.STAFF:
+        raise PermissionDenied(_("评价申诉仅供工作人员查看。"), code="forbidden")
+    appeals = RatingAppeal.objects.select_related("filed_by", "decided_by")
+    if is_supervisor(user):
+        return appeals
+    return appeals.filter(rating__in=Rating.objects.filter(rating_scope(user)))
+
+
+def _appeal_views(user: User, rows: list[RatingAppeal]) -> list[AppealView]:
+    ratings = {
+        r["id"]: r
+        for r in Rating.objects.filter(pk__in=[a.rating_id for a in rows]).values(
+            *STAFF_RATING_FIELDS, "appeal_upheld"
+        )
+    }
+    supervisor = is_supervisor(user)
+    return [
+        AppealView(
+            appeal=a,
+            rating=ratings[a.rating_id],
+            may_decide=supervisor and a.state == RatingAppeal.State.PENDING,
+        )
+        for a in rows
+    ]
+
+
+def appeal_list_for_user(*, user: User, state: str = "", limit: int = 200) -> list[AppealView]:
+    """The supervisor's queue (every appeal, the pending ones first, oldest first) or a unit's
+    own appeals (the ratings they may appeal)."""
+    appeals = _appeals_for(user)
+    if state:
+        appeals = appeals.filter(state=state)
+    rows = list(appeals.order_by(F("decided_at").asc(nulls_first=True), "filed_at", "pk")[:limit])
+    return _appeal_views(user, rows)
+
+
+def appeal_get_for_user(*, user: User, appeal_id: int) -> AppealView:
+    row = _appeals_for(user).filter(pk=appeal_id).first()
+    if row is None:
+        raise NotFound(_("找不到该申诉。"), code="appeal_not_found")
+    return _appeal_views(user, [row])[0]
+
+
+def rating_for_appeal(*, user: User, rating_id: int) -> dict[str, Any]:
+    """A rating the user's unit may appeal (bad, not yet appealed), as staff see it."""
+    from quanban.accounts.roles import Perm
+    from quanban.accounts.selectors import user_has_perm
+
+    row = None
+    if getattr(user, "kind", "") == User.Kind.STAFF and user_has_perm(user, Perm.BUSINESS_WRITE):
+        row = (
+            Rating.objects.filter(
+                rating_scope(user), pk=rating_id, level__lte=BAD_AT_MOST, appeal__isnull=True
+            )
+            .values(*STAFF_RATING_FIELDS)
+            .first()
+        )
+    if row is None:
+        raise NotFound(_("找不到可申诉的该评价。"), code="rating_not_found")
+    return dict(row)
+
+
 # --- The applicant: their own ratings and complaints ------------------------------------------
 
 
@@ -279,10 +362,7 @@ def public_results(*, scope: str, subject_id: int, record_limit: int = 20) -> Pu
     by = {f"{scope}_id": subject_id}
     counts = dict.fromkeys(Level.values, 0)
     for level, n in (
-        Rating.objects.filter(superseded=False, **by)
-        .order_by()
-        .values_list("level")
-        .annotate(n=Count("pk"))
+        Rating.objects.filter(COUNTED, **by).order_by().values_list("level").annotate(n=Count("pk"))
     ):
         counts[level] = n
     total = sum(counts.values())
@@ -316,6 +396,7 @@ def public_results(*, scope: str, subject_id: int, record_limit: int = 20) -> Pu
             "verdict",
             level=F("rating__level"),
             category=F("complaint__category"),
+            target=F("complaint__target"),
             unit_name=F("unit__name"),
         )[:record_limit]
     )
@@ -346,7 +427,7 @@ def public_units(kind: str = OrgUnit.Kind.DEPARTMENT) -> list[dict[str, Any]]:
     }[OrgUnit.Kind(kind)]
     figures = {
         row[column]: row
-        for row in Rating.objects.filter(superseded=False, **{f"{column}__isnull": False})
+        for row in Rating.objects.filter(COUNTED, **{f"{column}__isnull": False})
         .order_by()
         .values(column)
         .annotate(total=Count("pk"), bad=Count("pk", filter=Q(level__lte=BAD_AT_MOST)))
@@ -368,6 +449,88 @@ def public_units(kind: str = OrgUnit.Kind.DEPARTMENT) -> list[dict[str, Any]]:
 
 def public_departments() -> list[dict[str, Any]]:
     return public_units(OrgUnit.Kind.DEPARTMENT)
+
+
+# --- Named responsible persons (公示责任人) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamedPerson:
+    """A published responsible person: who, in what capacity, with the find-fault link."""
+
+    user_id: int
+    name: str
+    capacity: str  # 部门负责人, 处(科)室负责人, 事项责任人, 大厅负责人
+
+    @property
+    def complaint_url(self) -> str:
+        return f"/complaints/new/?target=person&id={self.user_id}"
+
+
+def _heads_on(unit_ids: Iterable[int], role: str) -> list[tuple[int, int, str]]:
+    """(unit id, user id, name) of the active staff holding ``role`` on exactly those units."""
+    from quanban.accounts.models import RoleAssignment
+
+    rows = (
+        RoleAssignment.objects.filter(
+            org_unit_id__in=list(unit_ids), role=role, user__is_active=True
+        )
+        .order_by("org_unit_id", "user_id")
+        .values_list("org_unit_id", "user_id", "user__display_name", "user__username")
+    )
+    return [(unit, user_id, name or username) for unit, user_id, name, username in rows]
+
+
+def item_responsibles(version: Any) -> list[NamedPerson]:
+    """The named responsible persons of a published item version: the implementing department's
+    head (部门负责人), the head of each office its responsible persons work in (处(科)室负责人)
+    and the responsible persons themselves (事项责任人) — each once, in that order. One query
+    (the responsible persons are read as the guide prefetched them)."""
+    from quanban.accounts.models import RoleAssignment
+    from quanban.accounts.roles import Role
+
+    direct = sorted(
+        (p for p in version.responsible_persons.all() if p.is_active), key=lambda p: p.pk
+    )
+    offices = {p.office_id for p in direct if p.office_id is not None}
+    department_id = version.item.implementing_department_id
+    heads = (
+        RoleAssignment.objects.filter(
+            Q(role=Role.DEPARTMENT_HEAD, org_unit_id=department_id)
+            | Q(role=Role.OFFICE_HEAD, org_unit_id__in=offices),
+            user__is_active=True,
+        )
+        .order_by("user_id")
+        .values_list("role", "user_id", "user__display_name", "user__username")
+    )
+    capacities = {Role.DEPARTMENT_HEAD: _("部门负责人"), Role.OFFICE_HEAD: _("处(科)室负责人")}
+    people: dict[int, NamedPerson] = {}
+    for role in (Role.DEPARTMENT_HEAD, Role.OFFICE_HEAD):
+        for held, user_id, name, username in heads:
+            if held == role:
+                people.setdefault(
+                    user_id, NamedPerson(user_id, name or username, str(capacities[role]))
+                )
+    for p in direct:
+        people.setdefault(
+            p.pk, NamedPerson(p.pk, p.display_name or p.username, str(_("事项责任人")))
+        )
+    return list(people.values())
+
+
+def unit_responsibles(unit_id: int) -> list[NamedPerson]:
+    """The named responsible persons of a department or hall: who heads it (department or
+    office head held on the unit itself)."""
+    from quanban.accounts.roles import Role
+
+    people: dict[int, NamedPerson] = {}
+    for role, capacity in (
+        (Role.DEPARTMENT_HEAD, _("部门负责人")),
+        (Role.OFFICE_HEAD, _("负责人")),
+    ):
+        for _unit, user_id, name in _heads_on([unit_id], role):
+            people.setdefault(user_id, NamedPerson(user_id, name, str(capacity)))
+    return list(people.values())
 
 
 # --- The monthly evaluation's figures ------------------------------------------------------------
@@ -401,7 +564,7 @@ def ratings_by_subject(*, month_start: dt.date, month_end: dt.date) -> list[Subj
     two over the complaints; sorted by scope and subject id.
     """
     ratings = Rating.objects.filter(
-        superseded=False, rated_on__gte=month_start, rated_on__lt=month_end
+        COUNTED, rated_on__gte=month_start, rated_on__lt=month_end
     ).order_by()
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for scope, column in _RATING_SUBJECTS:

@@ -22,7 +22,7 @@ from quanban.accounts.models import OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import Perm, Role
 from quanban.accounts.selectors import require_perm, user_has_perm
 from quanban.cases.clock import warn_date
-from quanban.cases.models import Case
+from quanban.cases.models import CardLevel, Case
 from quanban.catalogue.models import ServiceItem
 from quanban.core import clock, workdays
 from quanban.core.audit import audit_batch, audit_record
@@ -34,6 +34,7 @@ from quanban.feedback.models import (
     FollowUp,
     RaterKind,
     Rating,
+    RatingAppeal,
     RatingChannel,
     RatingInvite,
     RatingKind,
@@ -508,13 +509,18 @@ def _department_of(unit_id: int) -> int | None:
     )
 
 
-def _unit_people(unit_id: int, department_id: int | None) -> list[User]:
-    """Who is told of a new follow-up: the unit's heads (office head, else department head)."""
-    heads = Responsibles.load()
-    people = heads.holders(Role.OFFICE_HEAD, unit_id)
-    if not people:
-        people = heads.holders(Role.DEPARTMENT_HEAD, department_id or unit_id)
-    return users_of(people)
+def _unit_people(unit_id: int, department_id: int | None, subject_id: int | None) -> list[User]:
+    """Who is told of a new follow-up: the unit's heads (office head, else department head),
+    never the person it is about, as a yellow card on it would be
+    (quanban.supervision.escalation)."""
+    return users_of(
+        Responsibles.load().for_follow_up(
+            level=CardLevel.YELLOW,
+            unit_id=unit_id,
+            department_id=department_id,
+            subject_id=subject_id,
+        )
+    )
 
 
 def _followup_open(
@@ -539,7 +545,11 @@ def _followup_open(
         **followup_deadlines(today),
     )
     notify_users(
-        users=_unit_people(unit_id, followup.department_id),
+        users=_unit_people(
+            unit_id,
+            followup.department_id,
+            rating.staff_id if rating else complaint.person_id if complaint else None,
+        ),
         event="followup_opened",
         context={
             "source": source,
@@ -853,6 +863,132 @@ def complaint_submit(
             source=_("找茬投诉"),
         )
     return complaint
+
+
+# --- Appeals (申诉复核) ----------------------------------------------------------------------------
+
+
+def rating_scope(user: User) -> Q:
+    """The ratings a staff member's unit may appeal: those about them, their office, their
+    department, or any unit (office, department, window) they head."""
+    scope = Q(staff_id=user.pk)
+    if user.office_id is not None:
+        scope |= Q(office_id=user.office_id)
+    if user.department_id is not None:
+        scope |= Q(department_id=user.department_id)
+    for path in _head_scopes(user):
+        scope |= (
+            Q(office__path__startswith=path)
+            | Q(department__path__startswith=path)
+            | Q(window__path__startswith=path)
+        )
+    return scope
+
+
+def appeal_file(
+    *,
+    user: User,
+    rating_id: int,
+    reason: str,
+    statement: str,
+    evidence: UploadedFile | None = None,
+) -> RatingAppeal:
+    """申诉: staff of the rated unit contest a bad rating as mistaken or malicious, with a
+    statement and optional evidence; a supervisor decides (``appeal_decide``). One a rating."""
+    require_perm(user, Perm.BUSINESS_WRITE)
+    if reason not in RatingAppeal.Reason.values:
+        raise ValidationFailed(
+            _("请选择申诉理由：误评或恶意评价。"), code="appeal_reason_invalid", field="reason"
+        )
+    statement = _text(statement, "statement")
+    if evidence is not None and evidence.size and evidence.size > EVIDENCE_MAX_BYTES:
+        raise ValidationFailed(
+            _("佐证材料不能超过 10 MB。"), code="appeal_evidence_large", field="evidence"
+        )
+    with transaction.atomic(), audit_batch():
+        rating = (
+            Rating.objects.select_for_update(of=("self",))
+            .filter(rating_scope(user), pk=rating_id)
+            .first()
+        )
+        if rating is None:
+            raise NotFound(_("找不到该评价，或不属于本单位。"), code="rating_not_found")
+        if not rating.is_bad:
+            raise Conflict(_("只有差评可以申诉。"), code="appeal_not_bad")
+        if RatingAppeal.objects.filter(rating=rating).exists():
+            raise Conflict(_("该评价已经申诉过，不能重复申诉。"), code="appeal_exists")
+        appeal = RatingAppeal(
+            rating=rating,
+            reason=reason,
+            statement=statement,
+            filed_by=user,
+            filed_at=clock.now(),
+            department_id=rating.department_id,
+        )
+        if evidence is not None:
+            appeal.evidence = evidence
+        appeal.save()
+        audit_record(
+            action="rating_appeal.file",
+            obj=appeal,
+            after={
+                "rating": rating.pk,
+                "reason": reason,
+                "statement": statement,
+                "evidence": bool(appeal.evidence),
+            },
+        )
+    return appeal
+
+
+APPEAL_DECISIONS = (RatingAppeal.State.UPHELD, RatingAppeal.State.REJECTED)
+
+
+def appeal_decide(*, user: User, appeal_id: int, decision: str, note: str) -> RatingAppeal:
+    """复核: a supervisor upholds an appeal (the rating leaves every score and stays in the
+    record) or rejects it, with a note the filer is told of. Once."""
+    from quanban.supervision.selectors import is_supervisor
+
+    if not is_supervisor(user):
+        raise PermissionDenied(_("评价申诉由督查人员复核。"), code="appeal_supervisor_only")
+    if decision not in APPEAL_DECISIONS:
+        raise ValidationFailed(
+            _("请选择申诉成立或申诉不成立。"), code="appeal_decision_invalid", field="decision"
+        )
+    note = _text(note, "note")
+    with transaction.atomic(), audit_batch():
+        appeal = RatingAppeal.objects.select_for_update(of=("self",)).filter(pk=appeal_id).first()
+        if appeal is None:
+            raise NotFound(_("找不到该申诉。"), code="appeal_not_found")
+        if appeal.state != RatingAppeal.State.PENDING:
+            raise Conflict(
+                _("该申诉已复核。"), code="appeal_decided", extra={"state": appeal.state}
+            )
+        now = clock.now()
+        appeal.state = decision
+        appeal.decided_by = user
+        appeal.decided_at = now
+        appeal.decision_note = note
+        appeal.save()
+        if decision == RatingAppeal.State.UPHELD:
+            Rating.objects.filter(pk=appeal.rating_id).update(appeal_upheld=True)
+        notify_user(
+            user=appeal.filed_by,
+            event="appeal_decided",
+            context={
+                "rating": appeal.rating_id,
+                "decision": RatingAppeal.State(decision).label,
+                "note": note,
+            },
+            link=f"/workbench/feedback/appeals/{appeal.pk}/",
+        )
+        audit_record(
+            action="rating_appeal.decide",
+            obj=appeal,
+            before={"state": RatingAppeal.State.PENDING},
+            after={"state": decision, "note": note, "rating": appeal.rating_id},
+        )
+    return appeal
 
 
 def may_see_followups(user: User) -> bool:

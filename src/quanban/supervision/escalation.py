@@ -3,7 +3,9 @@
 - yellow: the task's assignee and the office's responsible person (处(科)室负责人);
 - red: the assignee, the office head and the department head (部门负责人) — the three
   responsible levels the policy names — and the item's published responsible persons
-  (事项责任人, on the item version the case pinned).
+  (事项责任人, on the item version the case pinned);
+- a follow-up of a bad rating or a complaint (回访整改): its unit's head, the department head
+  when the unit has no office head; red adds the department head (``for_follow_up``).
 
 A role held on a unit covers everything under it (``OrgUnit.path``). The sweep meets thousands
 of cards at once, so :class:`Responsibles` loads the heads once and answers from memory; the
@@ -90,6 +92,19 @@ class Responsibles:
             self.learn_items([item_version_id])
             people += self.item_persons[item_version_id]
         return list(dict.fromkeys(people))
+
+    def for_follow_up(
+        self, *, level: str, unit_id: int, department_id: int | None, subject_id: int | None = None
+    ) -> list[int]:
+        """Who a follow-up's card is for (回访整改, docs/feedback.md): the responsible unit's
+        head (the office head; for a unit with none, a department or a hall, the department
+        head); red adds the department head. Never the staff member rated or complained about
+        (``subject_id``): a complaint against an office head goes to the head above. A follow-up
+        has no assignee and no item version."""
+        people = [pk for pk in self.holders(Role.OFFICE_HEAD, unit_id) if pk != subject_id]
+        if not people or level == CardLevel.RED:
+            people += self.holders(Role.DEPARTMENT_HEAD, department_id or unit_id)
+        return [pk for pk in dict.fromkeys(people) if pk != subject_id]
 
     def for_task(self, task: Task, level: str, *, item_version_id: int) -> list[int]:
         return self.for_card(

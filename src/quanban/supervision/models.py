@@ -283,3 +283,154 @@ class DashboardRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_day}–{self.last_day} @ {self.started_at}"
+
+
+# --- 体验官 and 督查: experience officers' reports and inspections, their findings -----------------
+
+
+class ExperienceOfficer(models.Model):
+    """体验官: a deputy, CPPCC member, expert, journalist, business person or citizen engaged for
+    a term to try the services (a visit to a hall or an online service) and report on them."""
+
+    class Kind(models.TextChoices):
+        DEPUTY = "deputy", _("人大代表")
+        CPPCC = "cppcc", _("政协委员")
+        EXPERT = "expert", _("专家学者")
+        JOURNALIST = "journalist", _("新闻媒体")
+        BUSINESS = "business", _("企业代表")
+        CITIZEN = "citizen", _("群众代表")
+
+    name = models.CharField(_("姓名"), max_length=50)
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    # The officer's citizen account, when they file reports themselves in the portal.
+    account = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    term_start = models.DateField(_("聘期开始"))
+    term_end = models.DateField(_("聘期结束"))
+    registered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("体验官")
+        verbose_name_plural = _("体验官")
+        ordering = ["-term_end", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="officer_term_order", condition=Q(term_end__gte=models.F("term_start"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class Inspection(models.Model):
+    """督查: a special inspection (专项督查), an unannounced visit (暗访), a random check of cases
+    (随机抽查) — or an experience officer's report (体验报告) on a visit or an online service.
+    Either way its findings become rectification tasks of the departments concerned."""
+
+    class Kind(models.TextChoices):
+        SPECIAL = "special", _("专项督查")
+        UNANNOUNCED = "unannounced", _("暗访")
+        RANDOM = "random", _("随机抽查")
+        OFFICER = "officer", _("体验官报告")
+
+    class Channel(models.TextChoices):
+        VISIT = "visit", _("现场体验")
+        ONLINE = "online", _("网上体验")
+
+    kind = models.CharField(_("督查类型"), max_length=12, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    summary = models.TextField(_("概况"), blank=True)
+    held_on = models.DateField(_("督查日期"))
+    # An experience officer's report: who, on what (a hall or window visited, an item used
+    # online), with scores per dimension (1–5, 5 the best).
+    officer = models.ForeignKey(
+        ExperienceOfficer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    channel = models.CharField(_("体验方式"), max_length=8, choices=Channel.choices, blank=True)
+    unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    item = models.ForeignKey(
+        "catalogue.ServiceItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scores = models.JSONField(_("评分"), default=dict, blank=True)
+    # 随机抽查: the sample, reproducible — the population (department, days) and the seed give the
+    # same cases again (quanban.supervision.inspections.draw_sample).
+    sample_department = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sample_from = models.DateField(_("抽样起始日期"), null=True, blank=True)
+    sample_to = models.DateField(_("抽样截止日期"), null=True, blank=True)
+    sample_size = models.PositiveIntegerField(_("抽样数量"), null=True, blank=True)
+    seed = models.BigIntegerField(_("随机种子"), null=True, blank=True)
+    sampled_cases = models.JSONField(_("抽中的办件"), default=list, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("督查")
+        verbose_name_plural = _("督查")
+        ordering = ["-held_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="inspection_officer_report",
+                condition=~Q(kind="officer") | Q(officer__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="inspection_random_has_seed",
+                condition=~Q(kind="random") | Q(seed__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title}"
+
+
+class Finding(models.Model):
+    """A problem an inspection or an experience officer found, and the department's task to
+    rectify it by a day (整改任务)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待整改")
+        RECTIFIED = "rectified", _("已整改")
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="findings")
+    department = models.ForeignKey(
+        OrgUnit, verbose_name=_("责任部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("问题"))
+    # The month it counts in (the inspection's day), copied for the per-department figures.
+    found_on = models.DateField(_("发现日期"))
+    due_on = models.DateField(_("整改期限"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
+    rectification = models.TextField(_("整改情况"), blank=True)
+    rectified_at = models.DateTimeField(_("整改时间"), null=True, blank=True)
+    rectified_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("督查发现问题")
+        verbose_name_plural = _("督查发现问题")
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["found_on", "department"], name="finding_month_dept")]
+        constraints = [
+            models.CheckConstraint(
+                name="finding_rectified_has_time",
+                condition=~Q(state="rectified") | Q(rectified_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"finding #{self.pk} ({self.state})"

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
 from quanban.accounts.models import User
@@ -132,7 +132,7 @@ class _Sweeper:
             rows = self.raise_batch(self.today, self.batch_size, half)
             if rows:
                 self.responsibles = self.responsibles or Responsibles.load()
-                _record(Task, self.today, [[r.pk, r.old, r.new] for r in rows], self.report)
+                record_cards(Task, self.today, [[r.pk, r.old, r.new] for r in rows], self.report)
                 self.report.messages += _tell(rows, self.responsibles)
         return len(rows)
 
@@ -334,8 +334,8 @@ def _raise_tasks_orm(today: dt.date, batch_size: int, half: str) -> list[_Raised
     return sorted(raised, key=lambda row: row.pk)  # as the PostgreSQL statement returns them
 
 
-def _record(
-    model: type[Task] | type[Case], today: dt.date, cards: list[list[Any]], report: SweepReport
+def record_cards(
+    model: type[models.Model], today: dt.date, cards: list[list[Any]], report: SweepReport
 ) -> None:
     """One audit record for the batch, naming each card it raised by its new level, and those
     that went from none straight to red (their yellow recorded too): ``cards`` is
@@ -449,5 +449,5 @@ def _sweep_cases(today: dt.date, batch_size: int, report: SweepReport, half: str
             if pks:
                 Case.objects.filter(pk__in=pks).update(card_level=level)
         CardEvent.objects.bulk_create(events, ignore_conflicts=True)
-        _record(Case, today, cards, report)
+        record_cards(Case, today, cards, report)
     return len(cases) == batch_size

@@ -1,4 +1,5 @@
-"""The card sweep, every minute (it catches up by itself after the worker was down)."""
+"""The card sweep (tasks, cases, then follow-ups of bad ratings and complaints), every minute (it
+catches up by itself after the worker was down)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 from quanban.core.context import Actor, acting_as
 from quanban.supervision.evaluation import evaluation_compute_previous_month
+from quanban.supervision.followup_sweep import followup_card_sweep
 from quanban.supervision.rollups import (
     RollupReport,
     dashboard_rollup_nightly,
@@ -20,7 +22,9 @@ WORKER = Actor(channel="worker")
 @db_periodic_task(crontab(minute="*"))
 def card_sweep_periodic() -> SweepReport:
     with acting_as(WORKER):
-        return card_sweep()
+        report = card_sweep()
+        report.add(followup_card_sweep())
+        return report
 
 
 @db_periodic_task(crontab(minute="5"))

@@ -17,7 +17,13 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,7 +36,7 @@ from quanban.cases import selectors as cases
 from quanban.cases.models import Case
 from quanban.core.errors import ApplicationError, NotFound, PermissionDenied
 from quanban.feedback import codes, selectors, services
-from quanban.feedback.models import Complaint, FollowUp, Level, RatingKind
+from quanban.feedback.models import Complaint, FollowUp, Level, RatingAppeal, RatingKind
 from quanban.supervision.selectors import is_supervisor
 from quanban.web.case_common import show_error
 from quanban.web.decorators import forbidden, staff_required
@@ -314,7 +320,11 @@ def results(request: HttpRequest, scope: str, subject_id: int) -> HttpResponse:
     verdicts = dict(FollowUp.Verdict.choices)
     for row in found.record:
         row["problem"] = (
-            Level(row["level"]).label if row["level"] else Complaint.Category(row["category"]).label
+            Level(row["level"]).label
+            if row["level"]
+            else "{} · {}".format(
+                Complaint.Target(row["target"]).label, Complaint.Category(row["category"]).label
+            )
         )
         row["verdict_label"] = verdicts.get(row["verdict"], "")
     return render(
@@ -324,6 +334,9 @@ def results(request: HttpRequest, scope: str, subject_id: int) -> HttpResponse:
             "r": found,
             "levels": levels,
             "states": [(label, found.followups[value]) for value, label in FollowUp.State.choices],
+            "responsibles": selectors.unit_responsibles(subject_id)
+            if scope in ("department", "hall")
+            else [],
         },
     )
 
@@ -492,6 +505,7 @@ def _followup_page(
             "contact_form": contact,
             "rectify_form": rectify,
             "verify_form": verify,
+            "may_appeal": _may_appeal(user, view.rating),
             "dimensions": [
                 (DIMENSION_LABELS[name], Level((view.rating or {})[name]).label)
                 for name in services.ALL_DIMENSIONS
@@ -500,6 +514,16 @@ def _followup_page(
         },
         status=status,
     )
+
+
+def _may_appeal(user: User, rating: dict[str, Any] | None) -> bool:
+    if rating is None:
+        return False
+    try:
+        selectors.rating_for_appeal(user=user, rating_id=rating["id"])
+    except NotFound:
+        return False
+    return True
 
 
 @staff_required()
@@ -576,6 +600,164 @@ def followup_verify(request: HttpRequest, followup_id: int) -> HttpResponse:
             messages.success(request, _("已保存核实结论。"))
             return redirect("feedback:followup", followup_id=followup_id)
     return _followup_page(request, followup_id, verify=form, status=422)
+
+
+# --- Appeals (申诉复核) ------------------------------------------------------------------------------
+
+
+class AppealForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=gettext_lazy("申诉理由"),
+        choices=RatingAppeal.Reason.choices,
+        widget=forms.RadioSelect,
+    )
+    statement = forms.CharField(
+        label=gettext_lazy("申诉说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    evidence = forms.FileField(label=gettext_lazy("佐证材料（选填，不超过 10 MB）"), required=False)
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=gettext_lazy("复核结论"),
+        choices=[(v, RatingAppeal.State(v).label) for v in services.APPEAL_DECISIONS],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("复核意见（将告知申诉人）"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _rating_facts(rating: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (str(DIMENSION_LABELS[name]), str(Level(rating[name]).label))
+        for name in services.ALL_DIMENSIONS
+        if rating.get(name)
+    ]
+
+
+@staff_required(Perm.BUSINESS_WRITE)
+def appeal_new(request: HttpRequest, rating_id: int) -> HttpResponse:
+    """申诉: staff of the rated unit contest a bad rating, with evidence."""
+    user = _user(request)
+    try:
+        rating = selectors.rating_for_appeal(user=user, rating_id=rating_id)
+    except NotFound as error:
+        raise Http404(str(error)) from error
+    form = AppealForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                appeal = services.appeal_file(
+                    user=user,
+                    rating_id=rating_id,
+                    reason=form.cleaned_data["reason"],
+                    statement=form.cleaned_data["statement"],
+                    evidence=form.cleaned_data.get("evidence"),
+                )
+            except ApplicationError as error:
+                show_error(form, error)
+            else:
+                messages.success(request, _("申诉已提交，等待督查人员复核。"))
+                return redirect("feedback:appeal", appeal_id=appeal.pk)
+    return render(
+        request,
+        "web/feedback/appeal_new.html",
+        {
+            "form": form,
+            "rating": rating,
+            "level": Level(rating["level"]).label,
+            "facts": _rating_facts(rating),
+        },
+        status=status,
+    )
+
+
+@staff_required()
+@require_GET
+def appeals(request: HttpRequest) -> HttpResponse:
+    """The supervisor's queue of appeals (pending first), or a unit's own."""
+    state = request.GET.get("state", "")
+    if state not in RatingAppeal.State.values:
+        state = ""
+    rows = selectors.appeal_list_for_user(user=_user(request), state=state)
+    return render(
+        request,
+        "web/feedback/appeals.html",
+        {"rows": rows, "state": state, "states": RatingAppeal.State.choices},
+    )
+
+
+def _appeal_page(
+    request: HttpRequest, appeal_id: int, form: DecideForm | None = None, status: int = 200
+) -> HttpResponse:
+    try:
+        view = selectors.appeal_get_for_user(user=_user(request), appeal_id=appeal_id)
+    except NotFound as error:
+        raise Http404(str(error)) from error
+    return render(
+        request,
+        "web/feedback/appeal.html",
+        {
+            "view": view,
+            "a": view.appeal,
+            "level": Level(view.rating["level"]).label,
+            "facts": _rating_facts(view.rating),
+            "form": (form or DecideForm()) if view.may_decide else None,
+        },
+        status=status,
+    )
+
+
+@staff_required()
+@require_GET
+def appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    return _appeal_page(request, appeal_id)
+
+
+@staff_required()
+@require_GET
+def appeal_evidence(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    """The appeal's evidence, for whoever may see the appeal (its unit, the supervisors)."""
+    try:
+        view = selectors.appeal_get_for_user(user=_user(request), appeal_id=appeal_id)
+    except NotFound as error:
+        raise Http404(str(error)) from error
+    evidence = view.appeal.evidence
+    if not evidence:
+        raise Http404(_("该申诉没有佐证材料。"))
+    name = (evidence.name or "evidence").rsplit("/", 1)[-1]
+    return FileResponse(evidence.open("rb"), as_attachment=True, filename=name)  # type: ignore[return-value]
+
+
+@staff_required()
+@require_POST
+def appeal_decide(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    """复核: the supervisor's decision."""
+    user = _user(request)
+    if not is_supervisor(user):
+        return forbidden(request, _("评价申诉由督查人员复核。"))
+    form = DecideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appeal_decide(
+                user=user,
+                appeal_id=appeal_id,
+                decision=form.cleaned_data["decision"],
+                note=form.cleaned_data["note"],
+            )
+        except NotFound as error:
+            raise Http404(str(error)) from error
+        except ApplicationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, _("已复核。"))
+            return redirect("feedback:appeal", appeal_id=appeal_id)
+    return _appeal_page(request, appeal_id, form=form, status=422)
 
 
 # --- The national export ------------------------------------------------------------------------

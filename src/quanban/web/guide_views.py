@@ -26,6 +26,7 @@ from quanban.catalogue import codes, selectors
 from quanban.catalogue.models import ItemVersion, Material
 from quanban.core import clock
 from quanban.core.errors import NotFound
+from quanban.feedback.selectors import item_responsibles
 from quanban.web.pdf import Checklist, ChecklistRow, checklist_pdf
 
 # Windows whose name starts with this accept every item (one-window intake, 一窗受理).
@@ -183,6 +184,7 @@ def _guide_context(request: HttpRequest, version: ItemVersion) -> dict[str, Any]
         if version.process.get("kind")
         else "",
         "halls": halls,
+        "responsibles": item_responsibles(version),
         "json_ld": _json_ld(request, version, halls, jurisdiction),
         **_material_context(request, version),
     }

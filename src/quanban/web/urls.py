@@ -9,6 +9,7 @@ from quanban.web import (
     dashboard_views,
     datahub_views,
     evaluation_views,
+    inspection_views,
     licence_staff_views,
     licence_views,
     notify_urls,
@@ -34,6 +35,24 @@ urlpatterns = [
         name="workbench_card_acknowledge",
     ),
     path("workbench/cards/<int:card_id>/note/", card_views.card_note, name="workbench_card_note"),
+    path("workbench/findings/", inspection_views.findings, name="workbench_findings"),
+    path("workbench/inspections/", inspection_views.inspection_list, name="workbench_inspections"),
+    path(
+        "workbench/inspections/new/",
+        inspection_views.inspection_new,
+        name="workbench_inspection_new",
+    ),
+    path("workbench/officers/new/", inspection_views.officer_new, name="workbench_officer_new"),
+    path(
+        "workbench/officers/report/",
+        inspection_views.officer_report,
+        name="workbench_officer_report",
+    ),
+    path(
+        "workbench/findings/<int:finding_id>/rectify/",
+        inspection_views.finding_rectify,
+        name="workbench_finding_rectify",
+    ),
     path("workbench/search/synonyms/", synonym_views.synonyms, name="search_synonyms"),
     # 绩效评估 (compute before <str:month>, which would take "compute" as a month).
     path("workbench/evaluation/", evaluation_views.months, name="evaluation_months"),

@@ -37,7 +37,7 @@ def seed_weights(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("feedback", "0002_rating_fewer_indexes"),
+        ("feedback", "0003_appeals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
