@@ -1,0 +1,187 @@
+"""一业一证 themes: the combined material list, publishing the theme item, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from quanban.catalogue import themes
+from quanban.catalogue.models import IndustryTheme, ItemVersion, ServiceItem, ThemePart
+from quanban.catalogue.selectors import material_list_for_answers
+from quanban.core.errors import PermissionDenied, ValidationFailed
+from quanban.core.models import AuditRecord
+from quanban.licences.models import LicenceType
+from tests import factories
+from tests.catalogue import helpers
+from tests.catalogue.theme_helpers import build_world, make_theme, published_theme
+
+
+@pytest.fixture
+def world(city, settings, tmp_path):
+    settings.LICENCE_SEAL_DIR = tmp_path / "seals"
+    return build_world(city)
+
+
+def test_combined_material_list_merges_duplicates(world):
+    merged = themes.theme_materials([world.food, world.books, world.devices])
+    assert [(m.name, m.necessity, m.is_core, m.item_names) for m in merged] == [
+        ("食品经营许可申请书", "1", True, ["食品经营许可"]),
+        ("营业执照", "1", False, ["食品经营许可", "出版物零售业务许可", "第二类医疗器械经营备案"]),
+        # 容缺后补 in one item, required in another: required.
+        ("经营场所使用证明", "1", False, ["食品经营许可", "出版物零售业务许可"]),
+        ("从业人员健康证明", "2", False, ["食品经营许可"]),
+        ("出版物经营许可申请表", "1", True, ["出版物零售业务许可"]),
+        # The same retained proof under two names: one material.
+        ("无犯罪记录证明", "1", False, ["出版物零售业务许可", "第二类医疗器械经营备案"]),
+        ("第二类医疗器械经营备案表", "1", True, ["第二类医疗器械经营备案"]),
+    ]
+    assert sum(len(m.sources) for m in merged) == 11
+    # The larger of the copy counts.
+    assert next(m for m in merged if m.name == "经营场所使用证明").copy_count == 2
+
+
+def test_publishing_builds_a_parallel_item_of_the_lead_department(world):
+    theme, version = published_theme(world)
+    theme.refresh_from_db()
+    assert version.state == ItemVersion.State.PUBLISHED
+    assert theme.item == version.item
+    assert version.item.implementing_department == world.lead
+    assert version.item.implementation_code == world.lead.uscc + "3" + "101019990000"
+    assert version.name == "便利店“一业一证”综合许可"
+    assert version.result_licence_type == "行业综合许可证"
+    assert version.service_objects == ["2"]
+    # Co-review by each bundled item's department, once each, in the theme's order.
+    assert version.process == {
+        "kind": "parallel",
+        "co_review_departments": [world.market.uscc, world.culture.uscc],
+    }
+    assert version.materials.count() == 7
+    assert list(version.materials.order_by("seq").values_list("seq", "name", "necessity")) == [
+        (1, "食品经营许可申请书", "1"),
+        (2, "营业执照", "1"),
+        (3, "经营场所使用证明", "1"),
+        (4, "从业人员健康证明", "2"),
+        (5, "出版物经营许可申请表", "1"),
+        (6, "无犯罪记录证明", "1"),
+        (7, "第二类医疗器械经营备案表", "1"),
+    ]
+    assert version.materials.get(seq=2).notes.endswith(
+        "适用于：食品经营许可、出版物零售业务许可、第二类医疗器械经营备案"
+    )
+    assert version.materials.get(seq=6).retained_proof == world.proof
+    assert list(
+        ThemePart.objects.filter(version=version).order_by("seq").values_list("part", flat=True)
+    ) == [world.food.pk, world.books.pk, world.devices.pk]
+    assert themes.version_parts(version) == [world.food, world.books, world.devices]
+    # The applicant's own list: everything not situational.
+    assert len(material_list_for_answers(version, {})) == 7
+    # Limits: the longest of the bundled items (they run side by side).
+    assert (version.legal_limit_days, version.promised_limit_days) == (20, 5)
+    record = AuditRecord.objects.filter(action="catalogue.theme_publish").get()
+    assert record.changes["materials"] == 7
+    assert record.changes["merged_from"] == 11
+    assert [t.code for t in themes.themes_published()] == ["convenience-store"]
+
+
+def test_republishing_makes_the_next_version_and_retires_the_old(world):
+    theme, first = published_theme(world)
+    theme.refresh_from_db()
+    second = themes.theme_publish(user=None, theme=theme)
+    first.refresh_from_db()
+    assert (first.number, first.state) == (1, ItemVersion.State.RETIRED)
+    assert (second.number, second.state) == (2, ItemVersion.State.PUBLISHED)
+    assert second.item == first.item
+    assert second.materials.count() == 7
+    assert themes.version_parts(second) == [world.food, world.books, world.devices]
+    # The retired version keeps the parts its cases pinned.
+    assert themes.version_parts(first) == [world.food, world.books, world.devices]
+
+
+def test_a_theme_with_fewer_than_two_items_is_refused(world):
+    with pytest.raises(ValidationFailed) as error:
+        make_theme(world, items=[world.food.item])
+    assert error.value.code == "theme_items_too_few"
+    assert "至少" in str(error.value) or "2 至 20" in str(error.value)
+    assert not IndustryTheme.objects.exists()
+
+
+def test_duplicate_items_and_bad_codes_are_refused(world):
+    with pytest.raises(ValidationFailed) as error:
+        make_theme(world, items=[world.food.item, world.food.item])
+    assert error.value.code == "theme_item_duplicate"
+    with pytest.raises(ValidationFailed) as error:
+        make_theme(world, code="Bad Code")
+    assert error.value.code == "theme_code_invalid"
+    with pytest.raises(ValidationFailed) as error:
+        make_theme(world, basic_code="12")
+    assert error.value.code == "basic_code_format"
+    assert not IndustryTheme.objects.exists()
+
+
+def test_an_item_without_a_licence_type_and_unpublished_items_are_refused(city, world):
+    no_licence = helpers.published(city.other_department, name="食品经营备案")
+    unpublished = helpers.draft(city.other_department, name="小餐饮经营许可")
+    theme = make_theme(world, items=[world.food.item, no_licence.item, unpublished.item])
+    items_before = ServiceItem.objects.count()
+    with pytest.raises(ValidationFailed) as error:
+        themes.theme_publish(user=None, theme=theme)
+    assert error.value.code == "theme_not_publishable"
+    assert [(p["code"], p["item"]) for p in error.value.extra["problems"]] == [
+        ("theme_item_without_licence", no_licence.item.pk),
+        ("theme_item_unpublished", unpublished.item.pk),
+    ]
+    assert "食品经营备案" in str(error.value)
+    theme.refresh_from_db()
+    assert theme.item is None
+    assert ServiceItem.objects.count() == items_before
+    assert not AuditRecord.objects.filter(action="catalogue.theme_publish").exists()
+
+
+def test_a_licence_type_the_library_lacks_and_a_plain_comprehensive_type_are_refused(world):
+    LicenceType.objects.filter(name="出版物经营许可证").update(is_active=False)
+    theme = make_theme(world, licence_type="食品经营许可证")
+    with pytest.raises(ValidationFailed) as error:
+        themes.theme_publish(user=None, theme=theme)
+    assert [p["code"] for p in error.value.extra["problems"]] == [
+        "theme_licence_type_unknown",
+        "theme_comprehensive_type_invalid",
+    ]
+    theme.refresh_from_db()
+    assert theme.item is None
+
+
+def test_only_catalogue_staff_of_the_lead_department_create_and_publish(city, world):
+    fields = {
+        "code": "pharmacy",
+        "name": "药店",
+        "lead_department": world.lead,
+        "basic_code": "101019990001",
+        "exercise_level": "3",
+        "licence_type": "行业综合许可证",
+        "items": [world.food.item, world.devices.item],
+    }
+    clerk = factories.make_staff(city)
+    market_editor = factories.make_staff(city, "catalogue_editor", scope=world.market)
+    for outsider in (clerk, market_editor):
+        with pytest.raises(PermissionDenied):
+            themes.theme_create(user=outsider, **fields)
+    assert not IndustryTheme.objects.exists()
+    editor = factories.make_staff(city, "catalogue_editor", scope=world.lead)
+    reviewer = factories.make_staff(city, "catalogue_reviewer", scope=world.market)
+    theme = themes.theme_create(user=editor, **fields)
+    with pytest.raises(PermissionDenied):
+        themes.theme_publish(user=clerk, theme=theme)
+    with pytest.raises(PermissionDenied):
+        themes.theme_publish(user=reviewer, theme=theme)  # another department's reviewer
+    theme.refresh_from_db()
+    assert theme.item is None
+    lead_reviewer = factories.make_staff(city, "catalogue_reviewer", scope=world.lead)
+    version = themes.theme_publish(user=lead_reviewer, theme=theme)
+    assert version.materials.count() == 6
+
+
+def test_a_theme_item_cannot_be_bundled_again(world):
+    _theme, version = published_theme(world)
+    with pytest.raises(ValidationFailed) as error:
+        make_theme(world, code="again", items=[version.item, world.food.item])
+    assert error.value.code == "theme_item_is_theme"
+    assert IndustryTheme.objects.count() == 1
