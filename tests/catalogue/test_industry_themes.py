@@ -53,6 +53,7 @@ def test_publishing_builds_a_parallel_item_of_the_lead_department(world):
     assert version.process == {
         "kind": "parallel",
         "co_review_departments": [world.market.uscc, world.culture.uscc],
+        "inspection_required": False,
     }
     assert version.materials.count() == 7
     assert list(version.materials.order_by("seq").values_list("seq", "name", "necessity")) == [

@@ -409,9 +409,13 @@ def _version_fields(theme: IndustryTheme, versions: Sequence[ItemVersion]) -> di
         "handling_hours": versions[0].handling_hours,
         "consult_phone": versions[0].consult_phone,
         "supervise_phone": versions[0].supervise_phone,
+        # Co-review by every bundled item's department; a site inspection when one of them has it.
         "process": {
             "kind": codes.ProcessKind.PARALLEL.value,
             "co_review_departments": departments,
+            "inspection_required": any(
+                bool((v.process or {}).get("inspection_required")) for v in versions
+            ),
         },
     }
 
