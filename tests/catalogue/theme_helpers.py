@@ -176,10 +176,11 @@ def build_world(city: factories.City, *, publish: bool = True) -> ThemeWorld:
     )
     if publish:
         food, books, devices = _publish(food), _publish(books), _publish(devices)
-    _type(market, 1, "食品经营许可证", ENTITY_SCHEMA, 5)
-    _type(culture, 1, "出版物经营许可证", ENTITY_SCHEMA, 6)
-    _type(market, 2, "第二类医疗器械经营备案凭证", ENTITY_SCHEMA, None)
-    comprehensive = _type(lead, 1, "行业综合许可证", COMPREHENSIVE_SCHEMA, None)
+    # Sequences from 501: clear of the 001s other tests' types use in the same departments.
+    _type(market, 501, "食品经营许可证", ENTITY_SCHEMA, 5)
+    _type(culture, 501, "出版物经营许可证", ENTITY_SCHEMA, 6)
+    _type(market, 502, "第二类医疗器械经营备案凭证", ENTITY_SCHEMA, None)
+    comprehensive = _type(lead, 501, "行业综合许可证", COMPREHENSIVE_SCHEMA, None)
     for department in (lead, market, culture):
         seals.seal_key_create(department_code=department.uscc)
     return ThemeWorld(lead, market, culture, food, books, devices, comprehensive, proof)

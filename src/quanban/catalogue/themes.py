@@ -583,6 +583,27 @@ def theme_published_version(theme: IndustryTheme) -> ItemVersion | None:
     )
 
 
+def theme_get(*, code: str) -> IndustryTheme:
+    """A theme, published or not (for catalogue staff); NotFound otherwise."""
+    theme = IndustryTheme.objects.select_related("lead_department").filter(code=code).first()
+    if theme is None:
+        raise NotFound(_("找不到该一业一证主题。"), code="theme_not_found")
+    return theme
+
+
+def items_get(*, item_ids: Sequence[int]) -> list[ServiceItem]:
+    """The items of these ids in the order given; an unknown id is refused naming it."""
+    by_id = ServiceItem.objects.in_bulk(list(item_ids))
+    missing = [pk for pk in item_ids if pk not in by_id]
+    if missing:
+        raise ValidationFailed(
+            _("事项不存在：%(ids)s") % {"ids": "、".join(map(str, missing))},
+            code="item_unknown",
+            field="item_ids",
+        )
+    return [by_id[pk] for pk in item_ids]
+
+
 def theme_get_published(*, code: str) -> tuple[IndustryTheme, ItemVersion]:
     """A published theme and its published version; NotFound otherwise."""
     theme = (
