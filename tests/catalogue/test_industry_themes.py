@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
+from quanban.catalogue import services as catalogue
 from quanban.catalogue import themes
 from quanban.catalogue.models import IndustryTheme, ItemVersion, ServiceItem, ThemePart
 from quanban.catalogue.selectors import material_list_for_answers
-from quanban.core.errors import PermissionDenied, ValidationFailed
+from quanban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from quanban.core.models import AuditRecord
 from quanban.licences.models import LicenceType
 from tests import factories
+from tests.api.clients import bearer
 from tests.catalogue import helpers
 from tests.catalogue.theme_helpers import build_world, make_theme, published_theme
 
@@ -186,3 +189,108 @@ def test_a_theme_item_cannot_be_bundled_again(world):
         make_theme(world, code="again", items=[version.item, world.food.item])
     assert error.value.code == "theme_item_is_theme"
     assert IndustryTheme.objects.count() == 1
+
+
+def test_a_theme_item_is_not_edited_as_an_item(city, world):
+    _theme, version = published_theme(world)
+    editor = factories.make_staff(city, "catalogue_editor", scope=world.lead)
+    with pytest.raises(Conflict) as error:
+        catalogue.version_new_draft(user=editor, item=version.item)
+    assert error.value.code == "theme_item_managed"
+    assert ItemVersion.objects.filter(item=version.item).count() == 1
+
+
+# --- API and pages ---------------------------------------------------------------------------------
+
+
+def test_the_api_lists_and_shows_published_themes(world):
+    _theme, version = published_theme(world)
+    make_theme(world, code="unpublished", items=[world.food.item, world.books.item])
+    listed = Client().get("/api/v1/catalogue/themes")
+    assert listed.status_code == 200
+    body = listed.json()
+    assert [t["code"] for t in body] == ["convenience-store"]
+    assert body[0]["item_id"] == version.item_id
+    assert body[0]["version_id"] == version.pk
+    assert body[0]["co_review_departments"] == [world.market.uscc, world.culture.uscc]
+    assert [
+        (p["name"], p["implementing_department"]["name"], p["licence_type"])
+        for p in body[0]["parts"]
+    ] == [
+        ("食品经营许可", world.market.name, "食品经营许可证"),
+        ("出版物零售业务许可", world.culture.name, "出版物经营许可证"),
+        ("第二类医疗器械经营备案", world.market.name, "第二类医疗器械经营备案凭证"),
+    ]
+    detail = Client().get("/api/v1/catalogue/themes/convenience-store").json()
+    assert [m["name"] for m in detail["materials"]] == [
+        "食品经营许可申请书",
+        "营业执照",
+        "经营场所使用证明",
+        "从业人员健康证明",
+        "出版物经营许可申请表",
+        "无犯罪记录证明",
+        "第二类医疗器械经营备案表",
+    ]
+    missing = Client().get("/api/v1/catalogue/themes/unpublished")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "theme_not_found"
+
+
+def test_the_api_creates_and_publishes_for_the_lead_departments_staff(city, world):
+    editor = factories.make_staff(city, "catalogue_editor", scope=world.lead)
+    reviewer = factories.make_staff(city, "catalogue_reviewer", scope=world.lead)
+    body = {
+        "code": "bookshop",
+        "name": "书店",
+        "lead_department_id": world.lead.pk,
+        "basic_code": "101019990002",
+        "exercise_level": "3",
+        "licence_type": "行业综合许可证",
+        "item_ids": [world.books.item_id, world.food.item_id],
+    }
+    client = Client()
+    too_few = client.post(
+        "/api/v1/catalogue/themes",
+        {**body, "item_ids": [world.books.item_id]},
+        content_type="application/json",
+        headers=bearer(editor),
+    )
+    assert too_few.status_code == 422
+    assert too_few.json()["code"] == "theme_items_too_few"
+    unknown = client.post(
+        "/api/v1/catalogue/themes",
+        {**body, "item_ids": [world.books.item_id, 999_999]},
+        content_type="application/json",
+        headers=bearer(editor),
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "item_unknown")
+    assert not IndustryTheme.objects.exists()
+    created = client.post(
+        "/api/v1/catalogue/themes", body, content_type="application/json", headers=bearer(editor)
+    )
+    assert created.status_code == 201
+    assert (created.json()["item_id"], created.json()["parts"]) == (None, [])
+    denied = client.post("/api/v1/catalogue/themes/bookshop/publish", headers=bearer(editor))
+    assert denied.status_code == 403
+    assert IndustryTheme.objects.get(code="bookshop").item is None
+    published = client.post("/api/v1/catalogue/themes/bookshop/publish", headers=bearer(reviewer))
+    assert published.status_code == 200
+    assert [p["name"] for p in published.json()["parts"]] == ["出版物零售业务许可", "食品经营许可"]
+    assert published.json()["co_review_departments"] == [world.culture.uscc, world.market.uscc]
+
+
+def test_the_portal_pages_show_the_themes_and_the_one_material_list(world):
+    _theme, version = published_theme(world)
+    page = Client().get("/themes/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-theme="convenience-store"' in html
+    assert "食品经营许可（济南市市场监督管理局）" in html
+    detail = Client().get("/themes/convenience-store/")
+    assert detail.status_code == 200
+    html = detail.content.decode()
+    assert "各事项共需 11 份材料，合并重复后只需提交 7 份" in html
+    assert html.count('data-material-seq="') == 7
+    assert f'href="/items/{version.item_id}/apply/"' in html
+    assert "济南市市场监督管理局、济南市文化和旅游局" in html
+    assert Client().get("/themes/no-such-theme/").status_code == 404

@@ -6,6 +6,7 @@ verifying the comprehensive licence resolves each permit."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from quanban.accounts.roles import Role
 from quanban.cases import services as cases
@@ -296,3 +297,31 @@ def test_a_permit_that_cannot_be_issued_issues_none_of_them(
     assert Licence.objects.count() == 0
     failed = AuditRecord.objects.get(action="licence.issue", result="failed")
     assert failed.changes["code"] == "seal_key_missing"
+
+
+def test_the_verification_api_and_page_show_each_permit(
+    city, world, theme_version, entity, work_calendar
+):
+    case = run_theme_case(city, world, theme_version, entity)
+    comprehensive = Licence.objects.get(case=case)
+    permits = list(Licence.objects.filter(case__isnull=True).order_by("pk"))
+    licence_revoke(
+        licence=permits[2], user=staff(city, Role.APPROVER, world.market), reason="停止经营医疗器械"
+    )
+    answer = Client().get(f"/api/v1/licences/verify/{comprehensive.identifier}")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["result"] == "partial"
+    assert [
+        (p["licence_type"], p["identifier"], p["result"], p["label"]) for p in body["parts"]
+    ] == [
+        ("食品经营许可证", permits[0].identifier, "valid", "有效"),
+        ("出版物经营许可证", permits[1].identifier, "valid", "有效"),
+        ("第二类医疗器械经营备案凭证", permits[2].identifier, "revoked", "已注销"),
+    ]
+    page = Client().get("/verify/", {"id": comprehensive.identifier})
+    html = page.content.decode()
+    assert 'data-result="partial"' in html
+    assert html.count('<tr data-result="valid">') == 2
+    assert html.count('<tr data-result="revoked">') == 1
+    assert f'href="/verify/?id={permits[1].identifier}"' in html
