@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quanban.accounts.models import OrgUnit, User
+from quanban.catalogue.themes import PARTS_SOURCE
 from quanban.core import clock
 from quanban.core.errors import NotFound, ValidationFailed
 from quanban.core.masking import mask_id_number, mask_name
@@ -213,8 +214,6 @@ def licence_verify(identifier: str) -> Verification:
 
 def parts_field(licence_type: LicenceType) -> str | None:
     """The field of a comprehensive licence type that lists its permits; None for any other."""
-    from quanban.catalogue.themes import PARTS_SOURCE
-
     for name, spec in (licence_type.fields_schema.get("properties") or {}).items():
         if isinstance(spec, dict) and spec.get("x-source") == PARTS_SOURCE:
             return str(name)
