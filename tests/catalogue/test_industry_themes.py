@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from quanban.accounts import services as accounts
+from quanban.cases.models import Case
 from quanban.catalogue import services as catalogue
 from quanban.catalogue import themes
 from quanban.catalogue.models import IndustryTheme, ItemVersion, ServiceItem, ThemePart
@@ -294,3 +297,29 @@ def test_the_portal_pages_show_the_themes_and_the_one_material_list(world):
     assert f'href="/items/{version.item_id}/apply/"' in html
     assert "济南市市场监督管理局、济南市文化和旅游局" in html
     assert Client().get("/themes/no-such-theme/").status_code == 404
+
+
+def test_a_company_applies_online_for_a_theme_with_one_material_list(world, work_calendar):
+    _theme, version = published_theme(world)
+    citizen = factories.make_citizen("13900007777")
+    entity = accounts.entity_register(
+        name="济南便民超市有限公司",
+        uscc=factories.valid_uscc(88),
+        legal_representative="周七",
+        user=citizen,
+    )
+    client = Client()
+    client.force_login(citizen)
+    url = f"/items/{version.item_id}/apply/"
+    page = client.get(url).content.decode()
+    assert "便利店“一业一证”综合许可" in page
+    application = version.materials.get(seq=1)
+    upload = SimpleUploadedFile("申请书.pdf", b"%PDF-1.4 theme", content_type="application/pdf")
+    response = client.post(url, {f"file_{application.pk}": upload, "s1": "1"})
+    case = Case.objects.get()
+    assert (response.status_code, response["Location"]) == (302, f"/my/cases/{case.pk}/")
+    assert (case.entity, case.item_version) == (entity, version)
+    assert case.materials.count() == 7
+    assert list(case.materials.filter(received=True).values_list("material__name", flat=True)) == [
+        "食品经营许可申请书"
+    ]
