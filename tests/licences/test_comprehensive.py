@@ -184,7 +184,7 @@ def test_verifying_the_comprehensive_licence_resolves_each_permit(
     pdf = licence_pdf(comprehensive, base_url="https://zwfw.example.gov.cn")
     assert pdf.startswith(b"%PDF")
     assert [row for row in fields_of(comprehensive, public=True) if row[0] == "许可事项"] == [
-        ("许可事项", "、".join(f"{p.licence_type.name} {p.identifier}" for p in permits))
+        ("许可事项", "\n".join(f"{p.licence_type.name} {p.identifier}" for p in permits))
     ]
     # A permit verified by itself is an ordinary licence.
     assert licence_verify(permits[1].identifier).result == "valid"

@@ -316,7 +316,9 @@ def fields_of(licence: Licence, *, public: bool) -> list[tuple[str, str]]:
 
 def _text(value: Any) -> str:
     if isinstance(value, list):
-        return "、".join(_text(v) for v in value)
+        # A comprehensive licence's permits one a line (the PDF prints line breaks).
+        permits = all(isinstance(v, dict) and "identifier" in v for v in value)
+        return ("\n" if value and permits else "、").join(_text(v) for v in value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, dict) and "identifier" in value:
