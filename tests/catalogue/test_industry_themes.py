@@ -9,9 +9,10 @@ from django.test import Client
 from quanban.accounts import services as accounts
 from quanban.cases.models import Case
 from quanban.catalogue import services as catalogue
-from quanban.catalogue import themes
+from quanban.catalogue import theme_selectors, themes
 from quanban.catalogue.models import IndustryTheme, ItemVersion, ServiceItem, ThemePart
 from quanban.catalogue.selectors import material_list_for_answers
+from quanban.catalogue.theme_materials import theme_materials
 from quanban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from quanban.core.models import AuditRecord
 from quanban.licences.models import LicenceType
@@ -28,7 +29,7 @@ def world(city, settings, tmp_path):
 
 
 def test_combined_material_list_merges_duplicates(world):
-    merged = themes.theme_materials([world.food, world.books, world.devices])
+    merged = theme_materials([world.food, world.books, world.devices])
     assert [(m.name, m.necessity, m.is_core, m.item_names) for m in merged] == [
         ("食品经营许可申请书", "1", True, ["食品经营许可"]),
         ("营业执照", "1", False, ["食品经营许可", "出版物零售业务许可", "第二类医疗器械经营备案"]),
@@ -78,7 +79,7 @@ def test_publishing_builds_a_parallel_item_of_the_lead_department(world):
     assert list(
         ThemePart.objects.filter(version=version).order_by("seq").values_list("part", flat=True)
     ) == [world.food.pk, world.books.pk, world.devices.pk]
-    assert themes.version_parts(version) == [world.food, world.books, world.devices]
+    assert theme_selectors.version_parts(version) == [world.food, world.books, world.devices]
     # The applicant's own list: everything not situational.
     assert len(material_list_for_answers(version, {})) == 7
     # Limits: the longest of the bundled items (they run side by side).
@@ -86,7 +87,7 @@ def test_publishing_builds_a_parallel_item_of_the_lead_department(world):
     record = AuditRecord.objects.filter(action="catalogue.theme_publish").get()
     assert record.changes["materials"] == 7
     assert record.changes["merged_from"] == 11
-    assert [t.code for t in themes.themes_published()] == ["convenience-store"]
+    assert [t.code for t in theme_selectors.themes_published()] == ["convenience-store"]
 
 
 def test_republishing_makes_the_next_version_and_retires_the_old(world):
@@ -98,9 +99,9 @@ def test_republishing_makes_the_next_version_and_retires_the_old(world):
     assert (second.number, second.state) == (2, ItemVersion.State.PUBLISHED)
     assert second.item == first.item
     assert second.materials.count() == 7
-    assert themes.version_parts(second) == [world.food, world.books, world.devices]
+    assert theme_selectors.version_parts(second) == [world.food, world.books, world.devices]
     # The retired version keeps the parts its cases pinned.
-    assert themes.version_parts(first) == [world.food, world.books, world.devices]
+    assert theme_selectors.version_parts(first) == [world.food, world.books, world.devices]
 
 
 def test_a_theme_with_fewer_than_two_items_is_refused(world):

@@ -1,10 +1,11 @@
-"""一业一证: industry themes, their combined material list, and the theme item they publish.
+"""一业一证: creating and checking industry themes, and the theme item they publish (the
+merging of materials is ``catalogue.theme_materials``, the reads ``catalogue.theme_selectors``).
 
 A theme bundles the items one kind of business needs (便利店: 食品经营许可, 出版物零售, 第二类医疗器械
 经营备案 …). Publishing it builds an ordinary item of the lead department, so the case runtime,
 the portal and the window handle it like any other item:
 
-- its materials are the bundled items' materials with duplicates merged (``theme_materials``):
+- its materials are the bundled items' materials with duplicates merged (``theme_materials()``):
   two materials are one when they cite the same retained proof (保留证明事项), or else when their
   names are the same once normalised (NFKC, white space removed). The merged material is as strict
   as the strictest of them (必要 over 容缺后补 over 非必要; core if any is core; the larger counts;
@@ -25,13 +26,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import OrgUnit, User
@@ -42,7 +42,6 @@ from quanban.catalogue.models import (
     IndustryThemeItem,
     ItemVersion,
     Material,
-    RetainedProof,
     ServiceItem,
     Situation,
     ThemePart,
@@ -57,9 +56,10 @@ from quanban.catalogue.services import (
     version_submit,
     version_update,
 )
+from quanban.catalogue.theme_materials import MergedMaterial, theme_materials
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
-from quanban.core.errors import Conflict, NotFound, ValidationFailed
+from quanban.core.errors import Conflict, ValidationFailed
 
 State = ItemVersion.State
 MIN_ITEMS = 2
@@ -68,92 +68,6 @@ MAX_ITEMS = 20
 PARTS_SOURCE = "licence.parts"
 _CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 _THEME_AUDIT = ("code", "name", "lead_department", "basic_code", "exercise_level", "licence_type")
-# Strictest first: a material one item requires stays required in the bundle.
-_NECESSITY_ORDER = (codes.Necessity.REQUIRED, codes.Necessity.DEFERRABLE, codes.Necessity.OPTIONAL)
-
-
-# --- The combined material list ------------------------------------------------------------------
-
-
-def material_key(material: Material) -> str:
-    """What makes two materials one: the same retained proof, else the same normalised name."""
-    if material.retained_proof_id is not None:
-        return f"proof:{material.retained_proof_id}"
-    name = unicodedata.normalize("NFKC", material.name)
-    return "name:" + re.sub(r"\s+", "", name)
-
-
-@dataclass
-class MergedMaterial:
-    """One material of the theme's list and the bundled materials it stands for."""
-
-    name: str
-    form: str
-    original_count: int
-    copy_count: int
-    necessity: str
-    is_core: bool
-    source: str
-    source_ref: str
-    legal_basis: str
-    is_proof: bool
-    retained_proof: RetainedProof | None
-    situational: bool
-    notes: str
-    # (item name, material) of every bundled material merged here, in the theme's order.
-    sources: list[tuple[str, Material]] = field(default_factory=list)
-
-    @property
-    def item_names(self) -> list[str]:
-        return list(dict.fromkeys(name for name, _material in self.sources))
-
-
-def _merge_into(merged: MergedMaterial, item_name: str, material: Material) -> None:
-    merged.sources.append((item_name, material))
-    merged.necessity = min(
-        (merged.necessity, material.necessity), key=lambda n: _NECESSITY_ORDER.index(n)
-    )
-    merged.is_core = merged.is_core or material.is_core
-    merged.original_count = max(merged.original_count, material.original_count)
-    merged.copy_count = max(merged.copy_count, material.copy_count)
-    merged.situational = merged.situational and material.situational
-    merged.is_proof = merged.is_proof or material.is_proof
-    if not merged.legal_basis and material.legal_basis:
-        merged.legal_basis = material.legal_basis
-
-
-def theme_materials(versions: Sequence[ItemVersion]) -> list[MergedMaterial]:
-    """The bundled versions' materials, duplicates merged, in the order they first appear."""
-    by_key: dict[str, MergedMaterial] = {}
-    for version in versions:
-        for material in sorted(version.materials.all(), key=lambda m: m.seq):
-            key = material_key(material)
-            merged = by_key.get(key)
-            if merged is None:
-                by_key[key] = MergedMaterial(
-                    name=material.name,
-                    form=material.form,
-                    original_count=material.original_count,
-                    copy_count=material.copy_count,
-                    necessity=material.necessity,
-                    is_core=material.is_core,
-                    source=material.source,
-                    source_ref=material.source_ref,
-                    legal_basis=material.legal_basis,
-                    is_proof=material.is_proof,
-                    retained_proof=material.retained_proof,
-                    situational=material.situational,
-                    notes=material.notes,
-                    sources=[(version.name, material)],
-                )
-            else:
-                _merge_into(merged, version.name, material)
-    merged_list = list(by_key.values())
-    for merged in merged_list:
-        # 容缺 never applies to a core material (the publish-time rule core_material_deferrable).
-        if merged.is_core and merged.necessity == codes.Necessity.DEFERRABLE:
-            merged.necessity = codes.Necessity.REQUIRED
-    return merged_list
 
 
 # --- Checking a theme ---------------------------------------------------------------------------
@@ -558,68 +472,3 @@ def _copy_situations(
                 for o in asked
             ],
         )
-
-
-# --- Reads ---------------------------------------------------------------------------------------
-
-
-def themes_published() -> QuerySet[IndustryTheme]:
-    """Themes whose item has a published version (the portal's 一业一证 list)."""
-    return (
-        IndustryTheme.objects.filter(item__versions__state=State.PUBLISHED)
-        .select_related("lead_department", "item")
-        .distinct()
-        .order_by("code")
-    )
-
-
-def theme_published_version(theme: IndustryTheme) -> ItemVersion | None:
-    if theme.item_id is None:
-        return None
-    return (
-        ItemVersion.objects.filter(item_id=theme.item_id, state=State.PUBLISHED)
-        .select_related("item__implementing_department")
-        .first()
-    )
-
-
-def theme_get(*, code: str) -> IndustryTheme:
-    """A theme, published or not (for catalogue staff); NotFound otherwise."""
-    theme = IndustryTheme.objects.select_related("lead_department").filter(code=code).first()
-    if theme is None:
-        raise NotFound(_("找不到该一业一证主题。"), code="theme_not_found")
-    return theme
-
-
-def items_get(*, item_ids: Sequence[int]) -> list[ServiceItem]:
-    """The items of these ids in the order given; an unknown id is refused naming it."""
-    by_id = ServiceItem.objects.in_bulk(list(item_ids))
-    missing = [pk for pk in item_ids if pk not in by_id]
-    if missing:
-        raise ValidationFailed(
-            _("事项不存在：%(ids)s") % {"ids": "、".join(map(str, missing))},
-            code="item_unknown",
-            field="item_ids",
-        )
-    return [by_id[pk] for pk in item_ids]
-
-
-def theme_get_published(*, code: str) -> tuple[IndustryTheme, ItemVersion]:
-    """A published theme and its published version; NotFound otherwise."""
-    theme = (
-        IndustryTheme.objects.select_related("lead_department", "item").filter(code=code).first()
-    )
-    version = theme_published_version(theme) if theme is not None else None
-    if theme is None or version is None:
-        raise NotFound(_("找不到该一业一证主题。"), code="theme_not_found")
-    return theme, version
-
-
-def version_parts(version: ItemVersion) -> list[ItemVersion]:
-    """The bundled versions a theme version was built from, in order ([] for any other item)."""
-    return [
-        part.part
-        for part in ThemePart.objects.filter(version=version)
-        .select_related("part__item__implementing_department")
-        .order_by("seq")
-    ]

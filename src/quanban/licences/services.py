@@ -23,7 +23,8 @@ from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.roles import Role
 from quanban.cases.models import Case
 from quanban.catalogue.models import ItemVersion
-from quanban.catalogue.themes import PARTS_SOURCE, version_parts
+from quanban.catalogue.theme_selectors import version_parts
+from quanban.catalogue.themes import PARTS_SOURCE
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
 from quanban.core.errors import (

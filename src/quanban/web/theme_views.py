@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from quanban.accounts.models import OrgUnit
-from quanban.catalogue import themes
+from quanban.catalogue import theme_selectors
 from quanban.catalogue.models import ItemVersion
 from quanban.core.errors import NotFound
 
@@ -17,21 +17,23 @@ from quanban.core.errors import NotFound
 @require_GET
 def theme_list(request: HttpRequest) -> HttpResponse:
     rows = []
-    for theme in themes.themes_published():
-        version = themes.theme_published_version(theme)
+    for theme in theme_selectors.themes_published():
+        version = theme_selectors.theme_published_version(theme)
         if version is None:
             continue
-        rows.append({"theme": theme, "version": version, "parts": themes.version_parts(version)})
+        rows.append(
+            {"theme": theme, "version": version, "parts": theme_selectors.version_parts(version)}
+        )
     return render(request, "web/themes/list.html", {"rows": rows})
 
 
 @require_GET
 def theme_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        theme, version = themes.theme_get_published(code=code)
+        theme, version = theme_selectors.theme_get_published(code=code)
     except NotFound as error:
         raise Http404(str(error)) from error
-    parts = themes.version_parts(version)
+    parts = theme_selectors.version_parts(version)
     materials = version.materials.select_related("retained_proof").order_by("seq")
     departments = _departments(version)
     return render(

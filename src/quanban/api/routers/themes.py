@@ -16,7 +16,7 @@ from quanban.api.routers.catalogue import (
     MaterialOut,
 )
 from quanban.api.types import MAX_ID, NO_NUL, BodyId
-from quanban.catalogue import selectors, themes
+from quanban.catalogue import selectors, theme_selectors, themes
 from quanban.catalogue.models import IndustryTheme, ItemVersion
 
 router = Router()
@@ -48,7 +48,7 @@ class ThemeOut(Schema):
 
     @staticmethod
     def of(theme: IndustryTheme, version: ItemVersion | None) -> ThemeOut:
-        parts = themes.version_parts(version) if version is not None else []
+        parts = theme_selectors.version_parts(version) if version is not None else []
         return ThemeOut(
             code=theme.code,
             name=theme.name,
@@ -93,8 +93,8 @@ class ThemeCreateIn(Schema):
 @router.get("/themes", response=list[ThemeOut], auth=None, summary="一业一证 themes / 行业主题")
 def theme_list(request: HttpRequest) -> list[ThemeOut]:
     rows = []
-    for theme in themes.themes_published():
-        version = themes.theme_published_version(theme)
+    for theme in theme_selectors.themes_published():
+        version = theme_selectors.theme_published_version(theme)
         if version is not None:
             rows.append(ThemeOut.of(theme, version))
     return rows
@@ -104,7 +104,7 @@ def theme_list(request: HttpRequest) -> list[ThemeOut]:
     "/themes/{code}", response=ThemeDetailOut, auth=None, summary="One theme / 一业一证主题"
 )
 def theme_detail(request: HttpRequest, code: ThemeCode) -> ThemeDetailOut:
-    theme, version = themes.theme_get_published(code=code)
+    theme, version = theme_selectors.theme_get_published(code=code)
     out = ThemeOut.of(theme, version)
     implementation_code = version.item.implementation_code
     materials = version.materials.select_related("retained_proof").order_by("seq")
@@ -125,7 +125,7 @@ def theme_create(request: HttpRequest, payload: ThemeCreateIn) -> Status[ThemeOu
     lead = selectors.department_get(
         department_id=payload.lead_department_id, field="lead_department_id"
     )
-    items = themes.items_get(item_ids=payload.item_ids)
+    items = theme_selectors.items_get(item_ids=payload.item_ids)
     theme = themes.theme_create(
         user=_user(request),
         code=payload.code,
@@ -143,7 +143,7 @@ def theme_create(request: HttpRequest, payload: ThemeCreateIn) -> Status[ThemeOu
 @router.post("/themes/{code}/publish", response=ThemeOut, summary="Publish a theme / 发布行业主题")
 def theme_publish(request: HttpRequest, code: ThemeCode) -> ThemeOut:
     selectors.require_catalogue_perm(request.user, Perm.CATALOGUE_PUBLISH)
-    theme = themes.theme_get(code=code)
+    theme = theme_selectors.theme_get(code=code)
     version = themes.theme_publish(user=_user(request), theme=theme)
     theme.refresh_from_db()
     return ThemeOut.of(theme, version)
