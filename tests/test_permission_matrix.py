@@ -2101,6 +2101,96 @@ def test_every_url_is_in_the_matrix():
     assert not problems, "\n".join(problems)
 
 
+# --- 一业一证: the themes are public; catalogue editors (EDITOR, the whole city) create one;
+# publishing needs a catalogue reviewer of the lead department, whom no caller here is
+# (tests/catalogue/test_industry_themes.py covers them).
+
+
+def _theme_world(world: World) -> Any:
+    existing = vars(world).get("theme_world")
+    if existing is None:
+        from tests.catalogue.theme_helpers import build_world
+
+        existing = world.theme_world = build_world(world.city)  # type: ignore[attr-defined]
+    return existing
+
+
+def _theme(world: World) -> Any:
+    """A published theme (remembered)."""
+    existing = vars(world).get("theme")
+    if existing is None:
+        from tests.catalogue.theme_helpers import published_theme
+
+        existing, _version = published_theme(_theme_world(world))
+        world.theme = existing  # type: ignore[attr-defined]
+    return existing
+
+
+def _theme_draft(world: World) -> Any:
+    """A theme not yet published."""
+    from tests.catalogue.theme_helpers import make_theme
+
+    theme = make_theme(_theme_world(world), code=f"draft-{world.n()}")
+    world.theme_draft = theme  # type: ignore[attr-defined]
+    return theme
+
+
+def _theme_count(world: World) -> int:
+    from quanban.catalogue.models import IndustryTheme
+
+    return IndustryTheme.objects.count()
+
+
+def _theme_draft_state(world: World) -> Any:
+    from quanban.catalogue.models import IndustryTheme
+
+    return IndustryTheme.objects.filter(pk=world.theme_draft.pk).values_list("item", flat=True)[0]  # type: ignore[attr-defined]
+
+
+def _theme_body(world: World) -> dict[str, Any]:
+    parts = _theme_world(world)
+    return {
+        "code": f"theme-{world.n()}",
+        "name": "便利店",
+        "lead_department_id": world.city.department.pk,
+        "basic_code": f"{world.n():012d}",
+        "exercise_level": "3",
+        "licence_type": "行业综合许可证",
+        "item_ids": [parts.food.item_id, parts.books.item_id],
+    }
+
+
+API.update(
+    {
+        "GET /api/v1/catalogue/themes": Row(
+            "GET", lambda w: (_theme(w), "/api/v1/catalogue/themes")[1], everyone(200)
+        ),
+        "GET /api/v1/catalogue/themes/{code}": Row(
+            "GET", lambda w: f"/api/v1/catalogue/themes/{_theme(w).code}", everyone(200)
+        ),
+        "POST /api/v1/catalogue/themes": Row(
+            "POST",
+            "/api/v1/catalogue/themes",
+            api_only({EDITOR: 201}),
+            body=_theme_body,
+            state=_theme_count,
+        ),
+        "POST /api/v1/catalogue/themes/{code}/publish": Row(
+            "POST",
+            lambda w: f"/api/v1/catalogue/themes/{_theme_draft(w).code}/publish",
+            api_only({}),
+            state=_theme_draft_state,
+        ),
+    }
+)
+PAGES.update(
+    {
+        "themes/": Row("GET", lambda w: (_theme(w), "/themes/")[1], everyone(200)),
+        "themes/<slug:code>/": Row("GET", lambda w: f"/themes/{_theme(w).code}/", everyone(200)),
+    }
+)
+
+
 def test_api_rows_are_under_the_api_prefix():
     assert all(key.split(" ", 1)[1].startswith(API_PATH_PREFIX) for key in API)
 

@@ -194,7 +194,8 @@ class TestDemoCity:
             "  · 申请人：8 位自然人（均有登录账号），5 家企业",
             "  · 人口库 9 条记录，法人库 6 条记录",
             "  · 办件：3 条分办规则，6 件演示办件（在办、待受理、已办结、不予受理）",
-            "  · 电子证照：43 种证照类型，17 个部门电子印章密钥，1 张演示证照",
+            "  · 电子证照：44 种证照类型，17 个部门电子印章密钥，1 张演示证照",
+            "  · 一业一证：3 个行业主题",
         ]
         assert "http://127.0.0.1:8000/" in loaded.output
         for row in demo.demo_logins():
@@ -371,7 +372,7 @@ class TestDemoCity:
             # company and one deregistered.
             "population_record.create": 9,
             "legal_entity_record.create": 6,
-            "catalogue.import": ItemVersion.objects.count(),
+            "catalogue.import": ItemVersion.objects.filter(item__industry_theme=None).count(),
             "catalogue.import_summary": 1,
             "rules.rule_set_create": 3,
             # The demo cases, done by the staff and the citizen named in quanban.cases.demo.
@@ -387,9 +388,18 @@ class TestDemoCity:
             "registry.query": 4,
             "task.complete": 2,
             # The licence library (quanban.licences.demo): one 即办 case issues a licence.
-            "licence_type.create": 43,
+            "licence_type.create": 45,
             "seal_key.create": 18,  # 17 departments' and the platform's (archives)
             "licence.issue": 1,
+            # 一业一证 (quanban.catalogue.demo_themes): three themes published as items, their
+            # materials and situations merged from the bundled items'.
+            "catalogue.theme_create": 3,
+            "catalogue.theme_publish": 3,
+            "catalogue.item_create": 3,
+            "catalogue.version_submit": 3,
+            "catalogue.version_publish": 3,
+            "catalogue.material_add": 45,
+            "catalogue.situation_add": 7,
         }
         grants = AuditRecord.objects.filter(action="role.grant")
         assert set(grants.values_list("actor_name", "channel")) == {("secadmin", "cli")}

@@ -494,6 +494,10 @@ def demo_load(*, progress: Callable[[str], None] | None = None) -> DemoSummary:
             )
             % counts
         )
+        from quanban.catalogue.demo_themes import demo_themes_load
+
+        counts["industry_themes"] = demo_themes_load()
+        report(_("一业一证：%(industry_themes)d 个行业主题") % counts)
     return DemoSummary(
         loaded=True, message=_("演示城市%(city)s已加载。") % {"city": CITY_NAME}, counts=counts
     )

@@ -24,6 +24,7 @@ from quanban.api.routers import (
     search,
     system,
     tasks,
+    themes,
 )
 
 
@@ -56,6 +57,7 @@ api.add_router("/calendar", calendar.router, tags=["calendar"])
 api.add_router("/audit", audit.router, tags=["audit"])
 api.add_router("/search", search.router, tags=["search"])
 api.add_router("/catalogue", catalogue.router, tags=["catalogue"])
+api.add_router("/catalogue", themes.router, tags=["catalogue"])
 api.add_router("/", cases.router, tags=["cases"])
 api.add_router("/", tasks.router, tags=["tasks"])
 api.add_router("/", my_cases.router, tags=["my cases"])

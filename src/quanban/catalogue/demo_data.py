@@ -2311,6 +2311,7 @@ _item(
         ),
     ),
     result="户外广告设施设置许可决定书",
+    licence_type="户外广告设施设置许可证",
     depth="3",
     process=process(REVIEW, inspection=True),
 )

@@ -320,3 +320,90 @@ class InstantRuleSet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} v{self.number}"
+
+
+class IndustryTheme(models.Model):
+    """一业一证: the items one kind of business needs, applied for at once, one licence out.
+
+    Publishing a theme (``catalogue.themes.theme_publish``) builds an ordinary item of the lead
+    department (``item``) whose published version carries the bundled items' materials (duplicates
+    merged), a parallel co-review by every bundled item's department, and the comprehensive
+    licence type as its result; ``ThemePart`` rows pin the bundled versions it was built from.
+    """
+
+    code = models.SlugField(_("主题标识"), max_length=50, unique=True)
+    name = models.CharField(_("行业名称"), max_length=100)
+    description = models.TextField(_("主题简介"), blank=True)
+    lead_department = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("牵头部门"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": OrgUnit.Kind.DEPARTMENT},
+    )
+    basic_code = models.CharField(_("基本编码"), max_length=12)
+    exercise_level = models.CharField(
+        _("行使层级"), max_length=1, choices=codes.ExerciseLevel.choices
+    )
+    # The comprehensive licence type (综合许可证): its code or its name, as an item names its result.
+    licence_type = models.CharField(_("综合许可证类型"), max_length=40)
+    items = models.ManyToManyField(
+        ServiceItem, through="IndustryThemeItem", related_name="+", verbose_name=_("包含事项")
+    )
+    # The theme's own item, made when it is first published.
+    item = models.OneToOneField(
+        ServiceItem,
+        verbose_name=_("主题事项"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="industry_theme",
+    )
+    created_at = models.DateTimeField(_("创建时间"))
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("一业一证行业主题")
+        verbose_name_plural = _("一业一证行业主题")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndustryThemeItem(models.Model):
+    """One item bundled in a theme, in the theme's order."""
+
+    theme = models.ForeignKey(IndustryTheme, on_delete=models.CASCADE, related_name="entries")
+    item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveSmallIntegerField(_("序号"))
+
+    class Meta:
+        ordering = ["theme_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["theme", "item"], name="theme_item_unique"),
+            models.UniqueConstraint(fields=["theme", "seq"], name="theme_item_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theme_id}/{self.seq}"
+
+
+class ThemePart(models.Model):
+    """A bundled item version a published theme version was built from (cases keep it)."""
+
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="theme_parts")
+    part = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveSmallIntegerField(_("序号"))
+
+    class Meta:
+        ordering = ["version_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "part"], name="theme_part_unique"),
+            models.UniqueConstraint(fields=["version", "seq"], name="theme_part_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id}/{self.seq}"

@@ -505,6 +505,12 @@ def version_new_draft(*, user: User | None, item: ServiceItem) -> ItemVersion:
     """A new draft copying the published version (or the latest one): fields, materials,
     situations with their options and links, co-implementing departments."""
     require_catalogue_scope(user, item.implementing_department, Perm.CATALOGUE_EDIT)
+    if user is not None and hasattr(item, "industry_theme"):
+        # A 一业一证 theme's item is built from its bundled items (catalogue.themes).
+        raise Conflict(
+            _("该事项由一业一证主题生成，请修改所含事项后重新发布主题。"),
+            code="theme_item_managed",
+        )
     with transaction.atomic():
         ServiceItem.objects.select_for_update().filter(pk=item.pk).first()
         versions = ItemVersion.objects.filter(item=item)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.roles import ROLE_PERMS, Perm
 from quanban.accounts.selectors import applicant_may_unmask, unit_ids_reached
+from quanban.catalogue.themes import PARTS_SOURCE
 from quanban.core import clock
 from quanban.core.errors import NotFound, ValidationFailed
 from quanban.core.masking import mask_id_number, mask_name
@@ -48,7 +49,9 @@ SUPERSEDED = "superseded"
 EXPIRED = "expired"
 UNKNOWN = "unknown"
 TAMPERED = "tampered"
-RESULTS = (VALID, SUSPENDED, REVOKED, SUPERSEDED, EXPIRED, UNKNOWN, TAMPERED)
+# A comprehensive licence (综合许可证) intact and in force whose permits are not all in force.
+PARTIAL = "partial"
+RESULTS = (VALID, SUSPENDED, REVOKED, SUPERSEDED, EXPIRED, UNKNOWN, TAMPERED, PARTIAL)
 RESULT_LABELS = {
     VALID: gettext_lazy("有效"),
     SUSPENDED: gettext_lazy("已暂停"),
@@ -57,6 +60,7 @@ RESULT_LABELS = {
     EXPIRED: gettext_lazy("已过期"),
     UNKNOWN: gettext_lazy("未找到该证照"),
     TAMPERED: gettext_lazy("数据被篡改，证照无效"),
+    PARTIAL: gettext_lazy("部分许可已失效，仅所列有效的许可仍可经营"),
 }
 # The marker under which a licence PDF carries its seal (see quanban.licences.pdf).
 PDF_SEAL_MARKER = b"QBSEAL1:"
@@ -65,11 +69,29 @@ MAX_PDF_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class PartVerification:
+    """One permit a comprehensive licence lists, verified: as listed (signed into the
+    comprehensive licence) and, when renewed since, the version in force now."""
+
+    licence_type: str
+    issuer: str
+    listed: str
+    identifier: str
+    result: str
+
+    @property
+    def label(self) -> str:
+        return str(RESULT_LABELS[self.result])
+
+
+@dataclass(frozen=True)
 class Verification:
     result: str
     identifier: str
     licence: Licence | None = None
     detail: str = ""  # a machine code: why unknown or tampered
+    # A comprehensive licence's permits (一业一证), each verified.
+    parts: tuple[PartVerification, ...] = ()
 
     @property
     def label(self) -> str:
@@ -171,7 +193,57 @@ def licence_status_today(licence: Licence, today: dt.date | None = None) -> str:
 
 
 def licence_verify(identifier: str) -> Verification:
-    """Verify a licence by its identifier (parse, load, check the seal, check the status)."""
+    """Verify a licence by its identifier (parse, load, check the seal, check the status).
+
+    A comprehensive licence (综合许可证, 一业一证) also verifies every permit its signed data lists
+    (a renewed one by the version in force now): it is ``valid`` only while all of them are; intact
+    and in force itself but with a permit revoked, suspended, expired, unknown or tampered, it is
+    ``partial``, and the permits say which.
+    """
+    verification = _verify_one(identifier)
+    licence = verification.licence
+    if licence is None or verification.result == TAMPERED:
+        return verification
+    field = parts_field(licence.licence_type)
+    if field is None:
+        return verification
+    listed = licence.data.get(field) or []
+    parts = tuple(_verify_part(entry) for entry in listed if isinstance(entry, dict))
+    result = verification.result
+    if result == VALID and any(part.result != VALID for part in parts):
+        result = PARTIAL
+    return Verification(result, verification.identifier, licence, verification.detail, parts)
+
+
+def parts_field(licence_type: LicenceType) -> str | None:
+    """The field of a comprehensive licence type that lists its permits; None for any other."""
+    for name, spec in (licence_type.fields_schema.get("properties") or {}).items():
+        if isinstance(spec, dict) and spec.get("x-source") == PARTS_SOURCE:
+            return str(name)
+    return None
+
+
+def _verify_part(entry: dict[str, Any]) -> PartVerification:
+    listed = str(entry.get("identifier", ""))
+    verification = _verify_one(listed)
+    # Renewed (换发/变更) since: the newest version is the permit in force.
+    for _step in range(999):
+        if verification.result != SUPERSEDED or verification.licence is None:
+            break
+        newer = _newer(verification.licence)
+        if newer is None:
+            break
+        verification = _verify_one(newer)
+    return PartVerification(
+        licence_type=str(entry.get("type", "")),
+        issuer=str(entry.get("issuer", "")),
+        listed=listed,
+        identifier=verification.identifier,
+        result=verification.result,
+    )
+
+
+def _verify_one(identifier: str) -> Verification:
     text = (identifier or "").strip()
     try:
         parsed = parse_identifier(text)
@@ -247,9 +319,14 @@ def fields_of(licence: Licence, *, public: bool) -> list[tuple[str, str]]:
 
 def _text(value: Any) -> str:
     if isinstance(value, list):
-        return "、".join(_text(v) for v in value)
+        # A comprehensive licence's permits one a line (the PDF prints line breaks).
+        permits = all(isinstance(v, dict) and "identifier" in v for v in value)
+        return ("\n" if value and permits else "、").join(_text(v) for v in value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if isinstance(value, dict) and "identifier" in value:
+        # A permit a comprehensive licence lists: its type and identifier.
+        return f"{value.get('type', '')} {value['identifier']}".strip()
     return str(value)
 
 
@@ -275,6 +352,17 @@ def public_view(verification: Verification) -> dict[str, Any]:
         status_reason=licence.status_reason if licence.status != Licence.Status.VALID else "",
         fields=fields_of(licence, public=True),
         superseded_by=_newer(licence) if verification.result == SUPERSEDED else None,
+        parts=[
+            {
+                "licence_type": part.licence_type,
+                "issuer": part.issuer,
+                "listed": part.listed,
+                "identifier": part.identifier,
+                "result": part.result,
+                "label": part.label,
+            }
+            for part in verification.parts
+        ],
     )
     return view
 

@@ -22,6 +22,9 @@ from django.utils.translation import gettext as _
 from quanban.accounts.models import OrgUnit, User
 from quanban.accounts.roles import Role
 from quanban.cases.models import Case
+from quanban.catalogue.models import ItemVersion
+from quanban.catalogue.theme_selectors import version_parts
+from quanban.catalogue.themes import PARTS_SOURCE
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
 from quanban.core.errors import (
@@ -158,10 +161,20 @@ def _holder(case: Case, licence_type: LicenceType) -> dict[str, Any]:
     return {"entity": entity, "name": entity.name, "code": entity.uscc}
 
 
-def _field_value(source: str, case: Case, holder: dict[str, Any]) -> Any:
-    """A field's value from where the type's schema says it comes from (``x-source``)."""
+def _field_value(
+    source: str,
+    case: Case,
+    holder: dict[str, Any],
+    version: ItemVersion | None = None,
+    parts: list[dict[str, str]] | None = None,
+) -> Any:
+    """A field's value from where the type's schema says it comes from (``x-source``).
+
+    ``version`` is the item the licence is for (a bundled item of a 一业一证 case; the case's own
+    otherwise); ``parts`` the underlying permits a comprehensive licence lists (``licence.parts``).
+    """
     entity = holder.get("entity")
-    version = case.item_version
+    version = version or case.item_version
     sources: dict[str, Any] = {
         "holder.name": holder["name"],
         "holder.code": holder["code"],
@@ -172,6 +185,7 @@ def _field_value(source: str, case: Case, holder: dict[str, Any]) -> Any:
         "item.name": version.name,
         "item.result_name": version.result_name or None,
         "issuer.name": version.item.implementing_department.name,
+        PARTS_SOURCE: parts,
     }
     if source.startswith("form:"):
         value = (case.form_data or {}).get(source[5:])
@@ -179,14 +193,21 @@ def _field_value(source: str, case: Case, holder: dict[str, Any]) -> Any:
     return sources.get(source)
 
 
-def _licence_data(licence_type: LicenceType, case: Case, holder: dict[str, Any]) -> dict[str, Any]:
+def _licence_data(
+    licence_type: LicenceType,
+    case: Case,
+    holder: dict[str, Any],
+    *,
+    version: ItemVersion | None = None,
+    parts: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     """The licence's fields: each property of the type's schema filled from its ``x-source``
     (or from the application form under the field's own name), then checked against the schema."""
     properties: dict[str, Any] = licence_type.fields_schema.get("properties", {})
     data: dict[str, Any] = {}
     for name, spec in properties.items():
         source = spec.get("x-source", f"form:{name}") if isinstance(spec, dict) else f"form:{name}"
-        value = _field_value(source, case, holder)
+        value = _field_value(source, case, holder, version, parts)
         if value is not None:
             data[name] = value
     _check_data(licence_type, data)
@@ -374,6 +395,9 @@ def _issue_locked(case: Case, user: User | None) -> Licence:
     named = case.item_version.result_licence_type
     kind = HolderKind.PERSON if case.person_id else HolderKind.ENTITY
     licence_type = licence_type_for(named, holder_kind=kind)
+    parts = version_parts(case.item_version)
+    if parts and licence_type is not None:
+        return _issue_comprehensive(case, user, licence_type, parts)
     if licence_type is None:
         raise Conflict(
             _("事项“%(item)s”的结果证照类型“%(type)s”不在证照库中。")
@@ -381,10 +405,30 @@ def _issue_locked(case: Case, user: User | None) -> Licence:
             code="licence_type_unknown",
         )
     issuer = case.item_version.item.implementing_department
+    return _issue_one(case, user, licence_type, issuer, case.item_version, linked=True)
+
+
+def _issue_one(
+    case: Case,
+    user: User | None,
+    licence_type: LicenceType,
+    issuer: OrgUnit,
+    version: ItemVersion,
+    *,
+    linked: bool,
+    parts: list[dict[str, str]] | None = None,
+    cap: dt.date | None = None,
+) -> Licence:
+    """One licence for the case, sealed by ``issuer``; ``linked``: the case's own licence (a
+    comprehensive case's permits are not: one licence a case, and that is the comprehensive one).
+    ``cap``: the last day it may be valid (a comprehensive licence ends with its first permit)."""
     holder = _holder(case, licence_type)
-    data = _licence_data(licence_type, case, holder)
+    data = _licence_data(licence_type, case, holder, version=version, parts=parts)
     today = timezone.localdate(clock.now())
     serial = _next_serial(licence_type, issuer, today.year)
+    valid_until = _valid_until(licence_type, today)
+    if cap is not None and (valid_until is None or cap < valid_until):
+        valid_until = cap
     licence = _seal_and_create(
         licence_type=licence_type,
         issuer=issuer,
@@ -393,8 +437,8 @@ def _issue_locked(case: Case, user: User | None) -> Licence:
         holder=holder,
         data=data,
         valid_from=today,
-        valid_until=_valid_until(licence_type, today),
-        case=case,
+        valid_until=valid_until,
+        case=case if linked else None,
         previous=None,
     )
     audit_record(
@@ -405,9 +449,48 @@ def _issue_locked(case: Case, user: User | None) -> Licence:
             "case": case.pk,
             "seal_key_id": licence.seal_key_id,
             "by": user.pk if user else None,
+            "item_version": version.pk,
         },
     )
     return licence
+
+
+def _issue_comprehensive(
+    case: Case, user: User | None, comprehensive: LicenceType, parts: list[ItemVersion]
+) -> Licence:
+    """一业一证: every bundled item's licence under its own department's seal, then the
+    comprehensive licence (综合许可证) of the lead department listing them, all in one
+    transaction (a refusal of any one issues none)."""
+    permits: list[Licence] = []
+    for part in parts:
+        licence_type = licence_type_for(part.result_licence_type, holder_kind=HolderKind.ENTITY)
+        if licence_type is None:
+            raise Conflict(
+                _("事项“%(item)s”的结果证照类型“%(type)s”不在证照库中。")
+                % {"item": part.name, "type": part.result_licence_type or "—"},
+                code="licence_type_unknown",
+            )
+        issuer = part.item.implementing_department
+        permits.append(_issue_one(case, user, licence_type, issuer, part, linked=False))
+    listed = [
+        {
+            "type": permit.licence_type.name,
+            "identifier": permit.identifier,
+            "issuer": permit.issuer.name,
+        }
+        for permit in permits
+    ]
+    ends = [permit.valid_until for permit in permits if permit.valid_until is not None]
+    return _issue_one(
+        case,
+        user,
+        comprehensive,
+        case.item_version.item.implementing_department,
+        case.item_version,
+        linked=True,
+        parts=listed,
+        cap=min(ends) if ends else None,
+    )
 
 
 # --- Status changes ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from quanban.web import (
     notify_urls,
     search_views,
     synonym_views,
+    theme_views,
     views,
 )
 
@@ -23,6 +24,9 @@ app_name = "web"
 urlpatterns = [
     path("", views.portal_home, name="portal"),
     path("search/", search_views.portal_search, name="search"),
+    # 一业一证 (docs/catalogue.md).
+    path("themes/", theme_views.theme_list, name="themes"),
+    path("themes/<slug:code>/", theme_views.theme_detail, name="theme_detail"),
     path("portal/login/", auth_views.citizen_login, name="portal_login"),
     path("portal/login/code/", auth_views.citizen_login_code, name="portal_login_code"),
     path("portal/register/", auth_views.citizen_register, name="portal_register"),

@@ -42,10 +42,20 @@ class FieldOut(Schema):
     value: str
 
 
+class PartOut(Schema):
+    licence_type: str
+    issuer: str
+    listed: str = Field(..., description="The identifier the comprehensive licence lists.")
+    identifier: str = Field(..., description="The version in force now (renewed: the newest).")
+    result: str
+    label: str
+
+
 class VerificationOut(Schema):
     result: str = Field(
         ...,
-        description="valid, suspended, revoked, superseded, expired, unknown or tampered.",
+        description="valid, suspended, revoked, superseded, expired, unknown, tampered, or "
+        "partial (a comprehensive licence with a permit no longer in force).",
     )
     label: str
     identifier: str
@@ -60,11 +70,16 @@ class VerificationOut(Schema):
     status_reason: str = ""
     fields: list[FieldOut] = Field(default_factory=list, description="The public fields.")
     superseded_by: str | None = Field(None, description="Superseded: the version in force now.")
+    parts: list[PartOut] = Field(
+        default_factory=list,
+        description="A comprehensive licence (一业一证): each permit it lists, verified.",
+    )
 
     @staticmethod
     def of(verification: selectors.Verification) -> VerificationOut:
         view = selectors.public_view(verification)
         view["fields"] = [FieldOut(label=k, value=v) for k, v in view.get("fields", [])]
+        view["parts"] = [PartOut(**part) for part in view.get("parts", [])]
         return VerificationOut(**view)
 
 
