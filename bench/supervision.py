@@ -35,7 +35,6 @@ import datetime as dt
 import multiprocessing
 import os
 import re
-import statistics
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -186,41 +185,6 @@ def _quiet(today: dt.date, label: str) -> tuple[dict[str, float], list[Statement
 
 
 # --- Replays: the same cards swept again, one worker, two, and with the statements captured ------
-
-
-def _settle() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for table in ("cases_task", "supervision_cardevent"):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
-        cursor.execute("CHECKPOINT")
-
-
-def _compression_side_by_side(today: dt.date, cards: dict[int, str]) -> dict[str, float]:
-    """Full sweeps of every due card with the WAL's page images compressed (lz4) and plain,
-    alternating (lz4, plain, plain, lz4); the medians of each."""
-    from quanban.supervision import sweep
-
-    chosen = sweep._wal_compression()
-    if not chosen:
-        return {}
-    task_ids = sorted(cards)
-    times: dict[str, list[float]] = {"lz4": [], "plain": []}
-    try:
-        for label in ("lz4", "plain", "plain", "lz4"):
-            _put_back(task_ids, cards)
-            _settle()
-            sweep._WAL_COMPRESSION["value"] = chosen if label == "lz4" else ""
-            report, took = _sweep(today)
-            assert report.yellow + report.red >= len(task_ids), report
-            times[label].append(took)
-    finally:
-        sweep._WAL_COMPRESSION["value"] = chosen
-    return {
-        "backlog_lz4_s": round(statistics.median(times["lz4"]), 3),
-        "backlog_plain_s": round(statistics.median(times["plain"]), 3),
-    }
 
 
 def _put_back(task_ids: list[int], cards: dict[int, str]) -> None:
@@ -413,12 +377,6 @@ def _run(size: str) -> Result:
 
     _put_back(replay, cards)
     details["profile"] = _profile(today, len(replay))
-
-    if connection.vendor == "postgresql":
-        # The whole backlog again, side by side in this run: page images compressed (what the
-        # sweep does where the role may) and not, in alternating order, each after the cards are
-        # put back, vacuumed and checkpointed.
-        figures.update(_compression_side_by_side(today, cards))
 
     figures = {
         "full_sweep_s": round(full_s, 3),

@@ -248,27 +248,3 @@ def test_a_backlog_is_drained_by_several_connections_each_card_once(city):
     raised = sorted(pk for changes in records for pk in changes["red"])
     assert raised == sorted(Task.objects.values_list("pk", flat=True))  # each named once
     assert OutboxMessage.objects.filter(channel="in_app").count() == report.messages
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_batch_commits_without_waiting_and_compresses_its_page_images():
-    """PostgreSQL: the sweep's own transactions, and only they, skip the WAL flush wait and
-    compress full-page images (lz4) when the role may set it (the test role is a superuser)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("WAL settings are PostgreSQL's")
-    from django.db import transaction
-
-    from quanban.supervision import sweep
-
-    def settings_now() -> tuple[str, str]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_setting('synchronous_commit'), current_setting('wal_compression')"
-            )
-            return cursor.fetchone()
-
-    before = settings_now()
-    with transaction.atomic():  # a batch's own transaction, as the sweep opens it
-        sweep._write_lightly()
-        inside = settings_now()
-    assert (before, inside, settings_now()) == (("on", "off"), ("off", "lz4"), ("on", "off"))

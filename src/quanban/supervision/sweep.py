@@ -128,7 +128,7 @@ class _Sweeper:
     def batch(self, half: str) -> int:
         """Raise the next batch of ``half``; returns how many cards it raised."""
         with transaction.atomic():
-            _write_lightly()
+            _commit_without_waiting()
             rows = self.raise_batch(self.today, self.batch_size, half)
             if rows:
                 self.responsibles = self.responsibles or Responsibles.load()
@@ -148,54 +148,18 @@ def _drain(today: dt.date, batch_size: int, half: str) -> SweepReport:
     return sweeper.report
 
 
-def _write_lightly() -> None:
-    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk, and its
-    full-page images are compressed where the database role may ask for it.
+def _commit_without_waiting() -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk.
 
     A batch writes megabytes of WAL (every card's row and index entries), and waiting for their
     flush was a fifth of a sweep. Safe here because a batch carries everything it does — the
     raised cards, their events, the audit record, the messages: if the server crashes before the
     flush, the whole batch is lost together, the cards are still due, and the next sweep raises
-    them again. (Other writers keep the default; these are ``SET LOCAL``, for this transaction.)
-
-    After a checkpoint the first change to a page writes the whole page to the WAL; a card
-    touches its task's heap page and an index page or two, each a different page from the next
-    card's, so after a stop those images are most of what the sweep writes (about 21 kB a card,
-    2.7 images). ``wal_compression = lz4`` halves that. It is a superuser setting: the role needs
-    ``GRANT SET ON PARAMETER wal_compression`` (PostgreSQL 15) or the server's own
-    ``wal_compression = lz4`` (docs/operations.md); without either the sweep writes as before.
+    them again. (Other writers keep the default; this is ``SET LOCAL``, for this transaction.)
     """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        compression = _wal_compression()
-        if compression:
-            cursor.execute(f"SET LOCAL wal_compression TO {compression}")
-
-
-_WAL_COMPRESSION: dict[str, str] = {}
-
-
-def _wal_compression() -> str:
-    """'lz4' where this role may turn it on for the sweep and the server has it and does not
-    compress already; '' otherwise (pglz is no help: it costs more time than the WAL it saves).
-    Asked once a process."""
-    if "value" not in _WAL_COMPRESSION:
-        may_set = (
-            "has_parameter_privilege('wal_compression', 'SET')"
-            if connection.pg_version >= 150000  # type: ignore[attr-defined]
-            else "current_setting('is_superuser') = 'on'"
-        )
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT setting, 'lz4' = ANY(enumvals), {may_set} "
-                "FROM pg_settings WHERE name = 'wal_compression'"
-            )
-            row = cursor.fetchone()
-        usable = row is not None and row[0] in ("off", "none") and row[1] and row[2]
-        _WAL_COMPRESSION["value"] = "lz4" if usable else ""
-    return _WAL_COMPRESSION["value"]
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _running_suspension(case_ref: OuterRef) -> Exists:
