@@ -314,11 +314,10 @@ def _run(size: str) -> Result:
     made = generate(n, due_share=DUE_SHARE)
     if connection.vendor == "postgresql":
         # The sweep is measured on a settled database, as a live one is: a task falls due days
-        # after it was written, and by then autovacuum (and every inbox read) has set its rows'
-        # hint bits and visibility and the planner has its statistics; and the generator's dirty
-        # pages are flushed first (a live database is written a little at a time). Without the
-        # VACUUM the sweep would pay for setting a million rows' hint bits that no live sweep
-        # meets.
+        # after it was written, and by then autovacuum has visited its rows and the planner has
+        # its statistics; and the generator's dirty pages are flushed first (a live database is
+        # written a little at a time). (The VACUUM did not change the full sweep's figure:
+        # docs/benchmarks.md.)
         with connection.cursor() as cursor:
             for table in ("cases_case", "cases_task", "supervision_cardevent"):
                 cursor.execute(f"VACUUM (ANALYZE) {table}")
