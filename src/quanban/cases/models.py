@@ -492,7 +492,9 @@ class Task(models.Model):
         CANCELLED = "cancelled", _("已取消")
 
     # Foreign keys have no index of their own where a composite one leads with the column (the
-    # inboxes, task_case_state): every index is a write when the sweep raises a card.
+    # inboxes; a case's tasks by task_one_per_step_department, whose first column is the case —
+    # a case has a handful of tasks, so its state is filtered, not indexed): every index is a
+    # write when the sweep raises a card or a task changes hands.
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="tasks", db_index=False)
     step = models.CharField(_("环节"), max_length=40)
     kind = models.CharField(_("环节类型"), max_length=24)
@@ -566,7 +568,6 @@ class Task(models.Model):
                 name="task_sweep_due",
                 condition=Q(state="open", card_level__in=["none", "yellow"]),
             ),
-            models.Index(fields=["case", "state"], name="task_case_state"),
         ]
         constraints = [
             # One task a department per step of a case: a join can never open a step twice.
