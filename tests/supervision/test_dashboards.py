@@ -345,6 +345,12 @@ def test_the_page_shows_the_tables_and_the_excel_has_the_numbers(known, supervis
     assert 'id="table-departments"' in html and "济南市行政审批服务局" in html
     assert "75.0%" in html  # the on-time rate
     assert 'data-chart="line"' in html and "vendor/echarts/echarts.min.js" in html
+    # The material-reduction figures of the same period are a link away (docs/once-only.md).
+    assert (
+        'id="dashboard-reduction" href="/workbench/reduction/'
+        '?first_day=2026-06-01&amp;last_day=2026-06-30"'
+    ) in html
+    assert client.get("/workbench/reduction/" + query).status_code == 200
     response = client.get("/workbench/dashboard/export.xlsx" + query)
     assert response.status_code == 200
     assert response["Content-Disposition"] == (
