@@ -200,9 +200,10 @@ def _many_ratings(world: World, total: int) -> float:
         cursor.execute(
             """
             INSERT INTO feedback_rating (kind, channel, level, text, tags, number, superseded,
-                rater_phone, rater_kind, department_id, window_id, staff_id, rated_at, rated_on)
+                appeal_upheld, rater_phone, rater_kind, department_id, window_id, staff_id,
+                rated_at, rated_on)
             SELECT 'visit', 'pad', (ARRAY[5,5,4,5,3,4,5,5,2,5])[1 + i %% 10], '', '[]'::jsonb,
-                   1, false, '', '1',
+                   1, false, false, '', '1',
                    CASE WHEN i %% 4 = 0 THEN %s ELSE %s + i %% (%s - %s + 1) END,
                    %s, %s, now() - (i %% 365) * interval '1 day',
                    (now() - (i %% 365) * interval '1 day')::date

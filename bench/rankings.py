@@ -107,10 +107,10 @@ def _ratings(units: dict[str, list[Any]], total: int, today: dt.date) -> int:
             cursor.execute(
                 """
                 INSERT INTO feedback_rating (kind, channel, level, text, tags, number, superseded,
-                    rater_phone, rater_kind, department_id, window_id, hall_id, district_id,
-                    rated_at, rated_on)
+                    appeal_upheld, rater_phone, rater_kind, department_id, window_id, hall_id,
+                    district_id, rated_at, rated_on)
                 SELECT 'visit', 'pad', (ARRAY[5,5,4,5,3,4,5,5,2,5])[1 + i %% 10], '', '[]'::jsonb,
-                       1, false, '', '1',
+                       1, false, false, '', '1',
                        (%s::bigint[])[1 + (i * 7) %% cardinality(%s::bigint[])],
                        (%s::bigint[])[1 + w], (%s::bigint[])[1 + w], (%s::bigint[])[1 + w],
                        ((%s::date - (i %% 365)) + time '10:00') AT TIME ZONE 'Asia/Shanghai',
