@@ -69,7 +69,9 @@ def test_suspending_from_the_page_shows_at_verification_at_once(licence, approve
     assert "责令整改期间暂停" in html.split('id="licence-history"')[1]
     verify = page_of(client, f"/verify/?id={licence.identifier}")
     assert "已暂停" in verify
-    assert AuditRecord.objects.filter(action="licence.suspend", object_id=str(licence.pk)).count()
+    assert (
+        AuditRecord.objects.filter(action="licence.suspend", object_id=str(licence.pk)).count() == 1
+    )
 
 
 def test_renewing_from_the_page_goes_to_the_new_version(licence, approver):

@@ -16,6 +16,7 @@ from quanban.catalogue import codes
 from quanban.catalogue.demo_data import _PREFIX
 from quanban.catalogue.models import IndustryTheme, ItemVersion
 from quanban.catalogue.themes import PARTS_SOURCE, theme_create, theme_publish
+from quanban.licences.demo import ENTITY_HOLDER_FIELDS
 
 LEAD = "济南市行政审批服务局"
 COMPREHENSIVE = "行业综合许可证"
@@ -58,25 +59,7 @@ def comprehensive_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "名称": {
-                "type": "string",
-                "title": "名称",
-                "x-source": "holder.name",
-                "x-public": True,
-            },
-            "统一社会信用代码": {
-                "type": "string",
-                "title": "统一社会信用代码",
-                "x-source": "holder.code",
-                "x-public": True,
-            },
-            "法定代表人": {
-                "type": "string",
-                "title": "法定代表人（负责人）",
-                "x-source": "holder.legal_representative",
-                "x-public": True,
-            },
-            "住所": {"type": "string", "title": "住所（经营场所）", "x-source": "holder.address"},
+            **ENTITY_HOLDER_FIELDS,
             "行业": {
                 "type": "string",
                 "title": "行业类别",

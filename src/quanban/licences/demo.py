@@ -57,6 +57,29 @@ VALIDITY: dict[str, int | None] = {
 }
 DEMO_LICENCE_ITEM = "个体工商户设立登记"
 
+# An enterprise holder's fields, printed first on every demo licence an enterprise holds.
+ENTITY_HOLDER_FIELDS: dict[str, Any] = {
+    "名称": {
+        "type": "string",
+        "title": "名称",
+        "x-source": "holder.name",
+        "x-public": True,
+    },
+    "统一社会信用代码": {
+        "type": "string",
+        "title": "统一社会信用代码",
+        "x-source": "holder.code",
+        "x-public": True,
+    },
+    "法定代表人": {
+        "type": "string",
+        "title": "法定代表人（负责人）",
+        "x-source": "holder.legal_representative",
+        "x-public": True,
+    },
+    "住所": {"type": "string", "title": "住所（经营场所）", "x-source": "holder.address"},
+}
+
 
 def _schema(holder_kind: str) -> dict[str, Any]:
     if holder_kind == HolderKind.PERSON:
@@ -69,25 +92,7 @@ def _schema(holder_kind: str) -> dict[str, Any]:
         required = ["姓名", "公民身份号码"]
     else:
         properties = {
-            "名称": {
-                "type": "string",
-                "title": "名称",
-                "x-source": "holder.name",
-                "x-public": True,
-            },
-            "统一社会信用代码": {
-                "type": "string",
-                "title": "统一社会信用代码",
-                "x-source": "holder.code",
-                "x-public": True,
-            },
-            "法定代表人": {
-                "type": "string",
-                "title": "法定代表人（负责人）",
-                "x-source": "holder.legal_representative",
-                "x-public": True,
-            },
-            "住所": {"type": "string", "title": "住所（经营场所）", "x-source": "holder.address"},
+            **ENTITY_HOLDER_FIELDS,
             "许可内容": {
                 "type": "string",
                 "title": "许可内容",

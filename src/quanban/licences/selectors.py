@@ -451,9 +451,10 @@ def licence_versions(licence: Licence) -> list[Licence]:
     )
 
 
-def licence_history(licence: Licence) -> list[AuditRecord]:
-    """The audit records of the licence's versions (issued, suspended, renewed …), oldest first."""
-    ids = [str(version.pk) for version in licence_versions(licence)]
+def licence_history(versions: list[Licence]) -> list[AuditRecord]:
+    """The audit records of a licence's versions (licence_versions: issued, suspended, renewed
+    …), oldest first."""
+    ids = [str(version.pk) for version in versions]
     return list(
         AuditRecord.objects.filter(object_type="licences.licence", object_id__in=ids).order_by(
             "seq"

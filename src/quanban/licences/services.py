@@ -495,6 +495,15 @@ def _issue_comprehensive(
 
 # --- Status changes ----------------------------------------------------------------------------
 
+# The statuses each change may start from: the services refuse the rest, and the staff page
+# offers a change only where it is allowed.
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    "suspend": frozenset({Licence.Status.VALID}),
+    "reinstate": frozenset({Licence.Status.SUSPENDED}),
+    "revoke": frozenset({Licence.Status.VALID, Licence.Status.SUSPENDED}),
+    "renew": frozenset({Licence.Status.VALID}),
+}
+
 
 def licence_may_manage(user: User, licence: Licence) -> bool:
     from quanban.cases.services.runtime import user_has_role_in
@@ -579,7 +588,7 @@ def licence_suspend(
         licence=licence,
         user=user,
         reason=reason,
-        allowed_from=frozenset({Licence.Status.VALID}),
+        allowed_from=ALLOWED_FROM["suspend"],
         to=Licence.Status.SUSPENDED,
         action="suspend",
         expected_version=expected_version,
@@ -594,7 +603,7 @@ def licence_reinstate(
         licence=licence,
         user=user,
         reason=reason,
-        allowed_from=frozenset({Licence.Status.SUSPENDED}),
+        allowed_from=ALLOWED_FROM["reinstate"],
         to=Licence.Status.VALID,
         action="reinstate",
         expected_version=expected_version,
@@ -609,7 +618,7 @@ def licence_revoke(
         licence=licence,
         user=user,
         reason=reason,
-        allowed_from=frozenset({Licence.Status.VALID, Licence.Status.SUSPENDED}),
+        allowed_from=ALLOWED_FROM["revoke"],
         to=Licence.Status.REVOKED,
         action="revoke",
         expected_version=expected_version,
@@ -630,7 +639,7 @@ def licence_renew(
     text = _reason(reason)
     with transaction.atomic():
         locked = _lock(licence, user, expected_version)
-        if locked.status != Licence.Status.VALID:
+        if locked.status not in ALLOWED_FROM["renew"]:
             raise Conflict(
                 _("只有有效的证照可以换发或变更，当前状态为“%(status)s”。")
                 % {"status": locked.get_status_display()},

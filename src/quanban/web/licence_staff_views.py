@@ -22,7 +22,7 @@ from quanban.core.errors import ApplicationError, NotFound
 from quanban.licences import selectors, services
 from quanban.licences.models import Licence
 from quanban.licences.pdf import licence_pdf
-from quanban.web.case_common import show_error
+from quanban.web.case_common import request_user, show_error
 from quanban.web.decorators import forbidden, staff_required
 
 
@@ -46,28 +46,13 @@ class ReasonForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
-# The actions of the page: (service, the success message, the states it starts from).
-ACTIONS: dict[str, tuple[Callable[..., Licence], Any, frozenset[str]]] = {
-    "suspend": (
-        services.licence_suspend,
-        gettext_lazy("证照已暂停。"),
-        frozenset({Licence.Status.VALID}),
-    ),
-    "reinstate": (
-        services.licence_reinstate,
-        gettext_lazy("证照已恢复有效。"),
-        frozenset({Licence.Status.SUSPENDED}),
-    ),
-    "revoke": (
-        services.licence_revoke,
-        gettext_lazy("证照已注销。"),
-        frozenset({Licence.Status.VALID, Licence.Status.SUSPENDED}),
-    ),
-    "renew": (
-        services.licence_renew,
-        gettext_lazy("已换发新版本证照。"),
-        frozenset({Licence.Status.VALID}),
-    ),
+# The actions of the page: (service, the success message); the statuses each may start from are
+# the services' own (services.ALLOWED_FROM).
+ACTIONS: dict[str, tuple[Callable[..., Licence], Any]] = {
+    "suspend": (services.licence_suspend, gettext_lazy("证照已暂停。")),
+    "reinstate": (services.licence_reinstate, gettext_lazy("证照已恢复有效。")),
+    "revoke": (services.licence_revoke, gettext_lazy("证照已注销。")),
+    "renew": (services.licence_renew, gettext_lazy("已换发新版本证照。")),
 }
 ACTION_LABELS = {
     "suspend": gettext_lazy("暂停"),
@@ -85,12 +70,6 @@ AUDIT_LABELS = {
 }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _licence(user: User, licence_id: int) -> Licence:
     try:
         return selectors.licence_get_for_staff(user=user, licence_id=licence_id)
@@ -101,7 +80,7 @@ def _licence(user: User, licence_id: int) -> Licence:
 @staff_required()
 @require_GET
 def licences(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not selectors.licence_staff_may_list(user):
         return forbidden(request, _("只有颁证部门的审批人员或负责人可以管理证照。"))
     form = LicenceFilterForm(request.GET or None)
@@ -123,10 +102,10 @@ def licences(request: HttpRequest) -> HttpResponse:
 def _detail(
     request: HttpRequest, licence: Licence, bound: tuple[str, forms.Form] | None = None
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     action_forms = []
-    for name, (_service, _message, allowed_from) in ACTIONS.items():
-        if licence.status not in allowed_from:
+    for name in ACTIONS:
+        if licence.status not in services.ALLOWED_FROM[name]:
             continue
         if bound and bound[0] == name:
             form = bound[1]
@@ -137,9 +116,10 @@ def _detail(
     refused = []
     if bound and bound[0] not in {name for name, _label, _form in action_forms}:
         refused = [str(error) for errors in bound[1].errors.values() for error in errors]
+    versions = selectors.licence_versions(licence)
     history = [
         (record, AUDIT_LABELS.get(record.action, record.action))
-        for record in selectors.licence_history(licence)
+        for record in selectors.licence_history(versions)
     ]
     return render(
         request,
@@ -149,7 +129,7 @@ def _detail(
             "holder_code": selectors.holder_code_for(user, licence),
             "status_label": selectors.RESULT_LABELS[selectors.licence_status_today(licence)],
             "fields": selectors.fields_of(licence, public=False),
-            "versions": selectors.licence_versions(licence),
+            "versions": versions,
             "history": history,
             "action_forms": action_forms,
             "refused": refused,
@@ -161,7 +141,7 @@ def _detail(
 @staff_required()
 @require_GET
 def licence_detail(request: HttpRequest, licence_id: int) -> HttpResponse:
-    return _detail(request, _licence(_user(request), licence_id))
+    return _detail(request, _licence(request_user(request), licence_id))
 
 
 @staff_required()
@@ -169,9 +149,9 @@ def licence_detail(request: HttpRequest, licence_id: int) -> HttpResponse:
 def licence_action(request: HttpRequest, licence_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404(_("没有这项操作。"))
-    user = _user(request)
+    user = request_user(request)
     licence = _licence(user, licence_id)
-    service, message, _allowed_from = ACTIONS[action]
+    service, message = ACTIONS[action]
     form = ReasonForm(request.POST, prefix=action)
     if form.is_valid():
         try:
@@ -193,7 +173,7 @@ def licence_action(request: HttpRequest, licence_id: int, action: str) -> HttpRe
 @staff_required()
 @require_GET
 def licence_staff_pdf(request: HttpRequest, licence_id: int) -> HttpResponse:
-    licence = _licence(_user(request), licence_id)
+    licence = _licence(request_user(request), licence_id)
     content = licence_pdf(licence, base_url=request.build_absolute_uri("/"))
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = (
