@@ -244,3 +244,37 @@ def test_a_refusal_with_guidance_and_a_deferred_acceptance(new_page, people):
         "场所平面图：请于 2026-06-19 前补交"
         in citizen.get_by_role("region", name="您还需提交的材料").inner_text()
     )
+
+
+def test_a_tick_made_while_the_material_list_refreshes_is_kept(new_page, people):
+    """Typing the applicant's number refreshes the material list (and says who the applicant
+    is) in one request. A clerk who ticks a material while that response is on its way keeps
+    the tick: the refreshed list was rendered from the form as it was before the tick."""
+    city = people["city"]
+    helpers.published(city.department)
+    clerk = new_page()
+    staff_sign_in(clerk, people["clerk"])
+    held = []
+    clerk.route(re.compile(r"/workbench/cases/intake/\d+/\?"), lambda route: held.append(route))
+    menu(clerk, "受理")
+    clerk.get_by_label("已发布事项").select_option(label="食品经营许可")
+    clerk.get_by_role("button", name="下一步").click()
+    clerk.wait_for_url("**/workbench/cases/intake/*/")
+    clerk.get_by_label("公民身份号码").fill(people["person"].id_number)
+    clerk.get_by_label("公民身份号码").press("Tab")
+    box = clerk.get_by_label("已收取：食品经营许可申请书")
+    box.check()
+    for _ in range(100):  # the sync API hands the held request over while it waits
+        if held:
+            break
+        clerk.wait_for_timeout(20)
+    assert all("received" not in route.request.url for route in held)
+    for route in held:
+        route.continue_()
+    clerk.locator("#applicant-status").get_by_text("已登记的申请人：李四").wait_for()
+    assert box.is_checked()
+    assert len(held) == 1
+    clerk.get_by_role("button", name="受理", exact=True).click()
+    clerk.wait_for_url("**/workbench/cases/*/")
+    case = Case.objects.get()
+    assert status(clerk) == f"已受理，办件编号 {case.number}。"

@@ -419,8 +419,13 @@ def test_the_applicant_lookup_says_who_is_registered(city, hall_clerk, version, 
     client = session_client(hall_clerk)
     hx = {"HX-Request": "true"}
     url = f"{intake_url(version)}?lookup=1&applicant_kind=person"
-    assert "已登记的申请人：李四" in text(
-        client.get(f"{url}&id_number={person.id_number}", headers=hx)
+    # One response: the applicant's material list, and who the applicant is out of band.
+    known = text(client.get(f"{url}&id_number={person.id_number}", headers=hx))
+    assert known.startswith('<div id="intake-materials"') and "食品经营许可申请书" in known
+    assert re.search(r'id="applicant-status"[^>]*hx-swap-oob="true">.*已登记的申请人：李四', known)
+    # Without ``lookup`` (the situations changed) the list alone.
+    assert "applicant-status" not in text(
+        client.get(f"{intake_url(version)}?id_number={person.id_number}", headers=hx)
     )
     assert "尚未登记" in text(
         client.get(f"{url}&id_number={factories.valid_id_number(seq='777')}", headers=hx)

@@ -283,8 +283,6 @@ def intake(request: HttpRequest, item_id: int) -> HttpResponse:
     user = request_user(request)
     version = _published_version(item_id)
     htmx = request.method == "GET" and bool(getattr(request, "htmx", False))
-    if htmx and "lookup" in request.GET:
-        return render(request, "web/cases/_applicant_status.html", {"lookup": _lookup(request.GET)})
     data: QueryDict = request.POST if request.method == "POST" else request.GET
     materials = _my_materials(version, raw_answers(data, version))
     # 减证明: a proof struck off the retained-proofs list is never asked for (nor listed).
@@ -306,7 +304,12 @@ def intake(request: HttpRequest, item_id: int) -> HttpResponse:
         initial=initial,
     )
     if htmx:
-        return render(request, "web/cases/_intake_materials.html", _intake_context(version, form))
+        # The material list, and with ``lookup`` (the applicant's number changed) who the
+        # applicant is, out of band: one response, so the two never arrive out of order.
+        context = _intake_context(version, form)
+        if "lookup" in request.GET:
+            context["lookup"] = _lookup(request.GET)
+        return render(request, "web/cases/_intake_materials.html", context)
     if request.method == "POST" and form.is_valid():
         action = form.cleaned_data["action"]
         try:
