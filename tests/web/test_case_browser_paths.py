@@ -366,3 +366,46 @@ def test_a_commitment_whose_inspection_confirms_it_stays_approved(new_page, peop
         ("commitment_inspection", "done"),
         ("issue", "open"),
     ]
+
+
+def test_a_file_chosen_before_the_situations_change_stays_chosen(new_page, people):
+    """The portal's material list is rendered again when the applicant answers a situation; a
+    file already chosen is carried into the new list rather than silently dropped."""
+    version = helpers.draft(people["city"].department, name="出版物零售许可")
+    catalogue.material_add(
+        user=None,
+        version=version,
+        name="授权委托书",
+        form="1",
+        necessity="1",
+        source="10",
+        situational=True,
+    )
+    catalogue.situation_add(
+        user=None,
+        version=version,
+        question="是否委托代理？",
+        options=[{"label": "是", "adds_materials": [2]}, {"label": "否"}],
+    )
+    catalogue.version_submit(user=None, version=version)
+    catalogue.version_publish(user=None, version=version)
+    citizen = new_page()
+    citizen_sign_in(citizen, people["citizen"])
+    citizen.goto(f"/items/{version.item_id}/apply/")
+    form_file = {"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 demo"}
+    citizen.get_by_label("食品经营许可申请书").set_input_files(files=form_file)
+    citizen.get_by_label("是", exact=True).check()
+    citizen.get_by_label("授权委托书").wait_for()
+    assert (
+        citizen.get_by_label("食品经营许可申请书").evaluate("i => i.files[0].name") == "申请书.pdf"
+    )
+    citizen.get_by_label("授权委托书").set_input_files(
+        files={"name": "委托书.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 agent"}
+    )
+    citizen.get_by_role("button", name="提交申请").click()
+    citizen.wait_for_url("**/my/cases/*/")
+    case = Case.objects.get()
+    assert sorted(case.materials.values_list("material__name", "received")) == [
+        ("授权委托书", True),
+        ("食品经营许可申请书", True),
+    ]
