@@ -9,9 +9,10 @@ many ratings (docs/feedback.md).
   latency percentiles, statements a submission (in-process).
 - The public page: ``ratings`` current ratings written with one ``INSERT … SELECT
   generate_series`` over 40 departments (a quarter of them to the first one, the one measured), with
-  follow-ups for the bad ones; the selector ``public_results`` and the page
-  ``/feedback/department/<id>/`` timed (target under 200 ms; the issue's figure is 20 million
-  ratings, see ``SIZES``).
+  follow-ups for the bad ones, and their running counts rebuilt (``quanban.feedback.tally``; the
+  services keep them as they go); the selector ``public_results``, the page
+  ``/feedback/department/<id>/`` and the index ``/feedback/`` timed (target under 200 ms; the
+  issue's figure is 20 million ratings, see ``SIZES``).
 
 Needs PostgreSQL (``DATABASE_URL=postgres://…``); on SQLite it says so and measures nothing.
 """
@@ -235,6 +236,20 @@ def _many_ratings(world: World, total: int) -> float:
     return time.perf_counter() - started
 
 
+def _tallies() -> tuple[float, int]:
+    """The running counts for the rows written in bulk (the services keep them as they go):
+    seconds and rows."""
+    from django.db import connection
+
+    from quanban.feedback import tally
+
+    started = time.perf_counter()
+    rows = tally.rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE feedback_tally")
+    return time.perf_counter() - started, rows
+
+
 def _page_times(world: World, samples: int) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
@@ -242,7 +257,7 @@ def _page_times(world: World, samples: int) -> dict[str, Any]:
     from quanban.feedback import selectors
 
     department = world.department_ids[0]
-    selector_ms, page_ms = [], []
+    selector_ms, page_ms, index_ms = [], [], []
     for _ in range(3):  # warm
         selectors.public_results(scope="department", subject_id=department)
     for _ in range(samples):
@@ -256,10 +271,15 @@ def _page_times(world: World, samples: int) -> dict[str, Any]:
         response = client.get(url)
         page_ms.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200
+    for _ in range(samples):
+        start = time.perf_counter()
+        response = client.get("/feedback/")
+        index_ms.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200
     with connection.cursor() as cursor:
         cursor.execute(
-            "EXPLAIN (ANALYZE, BUFFERS) SELECT level, COUNT(id) FROM feedback_rating"
-            " WHERE NOT superseded AND department_id = %s GROUP BY level",
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT measure, SUM(n) FROM feedback_tally"
+            " WHERE scope = 'department' AND subject_id = %s GROUP BY measure",
             [department],
         )
         plan = [row[0] for row in cursor.fetchall()]
@@ -267,6 +287,7 @@ def _page_times(world: World, samples: int) -> dict[str, Any]:
         "department_ratings": found.total,
         "selector": percentiles(selector_ms),
         "page": percentiles(page_ms),
+        "index": percentiles(index_ms),
         "plan": plan,
     }
 
@@ -368,6 +389,7 @@ def _run(size: str, plan: Plan, travel: bool) -> Result:
     }
 
     load_s = _many_ratings(world, plan.ratings)
+    tally_s, tally_rows = _tallies()
     pages = _page_times(world, plan.page_samples)
     rate = statistics.median(rates)
     figures = {
@@ -382,6 +404,7 @@ def _run(size: str, plan: Plan, travel: bool) -> Result:
         "public_selector_p95_ms": pages["selector"]["p95_ms"],
         "public_page_p50_ms": pages["page"]["p50_ms"],
         "public_page_p95_ms": pages["page"]["p95_ms"],
+        "public_index_p95_ms": pages["index"]["p95_ms"],
         "target_pad_per_s": TARGET_PER_S,
         "target_page_ms": TARGET_PAGE_MS,
         "seconds": round(time.perf_counter() - started, 1),
@@ -408,8 +431,11 @@ def _run(size: str, plan: Plan, travel: bool) -> Result:
             "cpu_ms_per_rating": cpu,
             "failures": [f for r in runs for f in r.failures(3)][:5],
             "load_seconds": round(load_s, 1),
+            "tally_rebuild_seconds": round(tally_s, 1),
+            "tally_rows": tally_rows,
             "selector": pages["selector"],
             "page": pages["page"],
+            "index": pages["index"],
             "count_plan": pages["plan"],
             "travel": travel,
         },

@@ -74,7 +74,8 @@ SIZES = {
     "quick": Plan(rounds=3, round_s=3.0, warmup_s=1.0, open_s=5.0, patience_s=5.0, clients=8),
     "full": Plan(rounds=5, round_s=15.0, warmup_s=2.0, open_s=30.0, patience_s=15.0, clients=8),
 }
-WORKERS = 2
+# Server worker processes (``quanban serve --workers``); QUANBAN_BENCH_WORKERS to compare.
+WORKERS = int(os.environ.get("QUANBAN_BENCH_WORKERS", "2"))
 FIXED_RATE_PER_S = 100.0
 # Persistent database connections in the servers (QUANBAN_DB_CONN_MAX_AGE), as a production
 # deployment sets them; the shipped default, 0, opens a connection per request.

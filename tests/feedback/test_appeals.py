@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from quanban.core.models import AuditRecord
-from quanban.feedback import selectors, services
+from quanban.feedback import selectors, services, tally
 from quanban.feedback.models import Rating, RatingAppeal
 from quanban.notify.models import OutboxMessage
 from tests import factories
@@ -82,6 +82,7 @@ def test_an_upheld_appeal_takes_the_rating_out_of_every_score(world, rated):
         (3, Decimal("3.67"), 1),  # (5 + 4 + 2) / 3
         (3, Decimal("3.67"), 1),
     )
+    assert tally.stored() == tally.computed()  # the running counts, recounted
     # Kept in the record: the rating, its follow-up and the export.
     rating = Rating.objects.get(pk=rated[1].pk)
     assert (rating.level, rating.appeal_upheld, rating.superseded) == (1, True, False)

@@ -139,15 +139,18 @@ class User(AbstractUser):
         return self.kind == self.Kind.STAFF
 
     @property
-    def primary_role(self) -> str:
-        """The first role held, for the audit trail's "who"; cached per instance."""
-        cached = getattr(self, "_primary_role", None)
+    def role_names(self) -> tuple[str, ...]:
+        """The roles held, in the order granted: one query, cached per instance (a request's)."""
+        cached: tuple[str, ...] | None = getattr(self, "_role_names", None)
         if cached is None:
-            cached = (
-                self.role_assignments.order_by("id").values_list("role", flat=True).first() or ""
-            )
-            self._primary_role = cached
+            cached = tuple(self.role_assignments.order_by("id").values_list("role", flat=True))
+            self._role_names = cached
         return cached
+
+    @property
+    def primary_role(self) -> str:
+        """The first role held, for the audit trail's "who"."""
+        return self.role_names[0] if self.role_names else ""
 
 
 class RoleAssignment(models.Model):

@@ -19,8 +19,7 @@ def user_perms(user: Any) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_quanban_perms", None)
     if cached is None:
-        roles = list(user.role_assignments.values_list("role", flat=True))
-        cached = frozenset(p for role in roles for p in ROLE_PERMS.get(role, ()))
+        cached = frozenset(p for role in user.role_names for p in ROLE_PERMS.get(role, ()))
         user._quanban_perms = cached
     return cached
 

@@ -421,6 +421,12 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["unit", "state"], name="followup_unit_state"),
             models.Index(fields=["department", "state"], name="followup_dept_state"),
+            # The public record: a department's newest rectifications.
+            models.Index(
+                fields=["department", "-closed_at", "-id"],
+                name="followup_dept_closed",
+                condition=Q(state="closed"),
+            ),
             # The sweep's halves, as on tasks: contact not made by its warning day; rectification
             # not done by its due date.
             models.Index(
@@ -502,3 +508,23 @@ from quanban.feedback.ranking_models import (  # noqa: E402, F401
     RankingRow,
     ScoreWeights,
 )
+
+
+class Tally(models.Model):
+    """A running count behind the public results: how many of ``measure`` (current ratings of a
+    level, follow-ups in a state, complaints) ``scope``/``subject_id`` has on ``day``, kept in the
+    transaction that changes it (``quanban.feedback.tally``)."""
+
+    pk = models.CompositePrimaryKey("scope", "subject_id", "day", "measure")
+    scope = models.CharField(max_length=10)
+    subject_id = models.BigIntegerField()
+    day = models.DateField()
+    measure = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("公示计数")
+        verbose_name_plural = _("公示计数")
+
+    def __str__(self) -> str:
+        return f"{self.scope}#{self.subject_id} {self.day} {self.measure}: {self.n}"

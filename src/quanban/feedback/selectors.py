@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from quanban.accounts.models import OrgUnit, User
 from quanban.core.errors import NotFound, PermissionDenied
-from quanban.feedback import codes
+from quanban.feedback import codes, tally
 from quanban.feedback.models import (
     BAD_AT_MOST,
     COUNTED,
@@ -356,35 +356,27 @@ def public_subject(*, scope: str, subject_id: int) -> str:
 
 def public_results(*, scope: str, subject_id: int, record_limit: int = 20) -> PublicResults:
     """好差评 results of a department, hall, item or district, as published: current ratings by
-    level, the satisfaction rate, follow-ups by state and the newest rectifications. Four
-    grouped queries along the ratings' partial indexes; the record is the newest closed ones."""
+    level, the satisfaction rate, follow-ups by state and complaints from the running counts
+    (``quanban.feedback.tally``, one query), and the record: the newest closed follow-ups."""
     name = public_subject(scope=scope, subject_id=subject_id)
-    by = {f"{scope}_id": subject_id}
-    counts = dict.fromkeys(Level.values, 0)
-    for level, n in (
-        Rating.objects.filter(COUNTED, **by).order_by().values_list("level").annotate(n=Count("pk"))
-    ):
-        counts[level] = n
+    # The counts are kept current by every change (quanban.feedback.tally): one indexed query.
+    kept = tally.figures(scope, subject_id)
+    counts = {level: kept.get(tally.level_measure(level), 0) for level in Level.values}
     total = sum(counts.values())
     bad = sum(n for level, n in counts.items() if level <= BAD_AT_MOST)
+    complaints = kept.get(tally.COMPLAINTS, 0) if scope != "district" else 0
+    followups = {
+        state: kept.get(tally.followup_measure(state), 0) for state in FollowUp.State.values
+    }
+    all_followups = sum(followups.values())
     if scope == "department":
         followups_q = Q(department_id=subject_id)
-        complaints = Complaint.objects.filter(department_id=subject_id).count()
     elif scope == "hall":
         followups_q = Q(rating__hall_id=subject_id) | Q(complaint__hall_id=subject_id)
-        complaints = Complaint.objects.filter(hall_id=subject_id).count()
     elif scope == "item":
         followups_q = Q(rating__item_id=subject_id) | Q(complaint__item_id=subject_id)
-        complaints = Complaint.objects.filter(item_id=subject_id).count()
     else:
         followups_q = Q(rating__district_id=subject_id)
-        complaints = 0
-    followups = dict.fromkeys(FollowUp.State.values, 0)
-    for state, n in (
-        FollowUp.objects.filter(followups_q).order_by().values_list("state").annotate(n=Count("pk"))
-    ):
-        followups[state] = n
-    all_followups = sum(followups.values())
     record: list[dict[str, Any]] = _dicts(
         FollowUp.objects.filter(followups_q, state=FollowUp.State.CLOSED)
         .order_by("-closed_at", "-pk")
@@ -418,20 +410,19 @@ def public_results(*, scope: str, subject_id: int, record_limit: int = 20) -> Pu
 
 def public_units(kind: str = OrgUnit.Kind.DEPARTMENT) -> list[dict[str, Any]]:
     """Every active department (or hall, or district) with its current ratings, bad ratings and
-    satisfaction rate: one grouped query over every current rating (the index page; see
-    docs/benchmarks.md on its growth), one for the units."""
-    column = {
-        OrgUnit.Kind.DEPARTMENT: "department_id",
-        OrgUnit.Kind.HALL: "hall_id",
-        OrgUnit.Kind.DISTRICT: "district_id",
+    satisfaction rate: one grouped query over the scope's running counts
+    (``quanban.feedback.tally``), one for the units."""
+    scope = {
+        OrgUnit.Kind.DEPARTMENT: "department",
+        OrgUnit.Kind.HALL: "hall",
+        OrgUnit.Kind.DISTRICT: "district",
     }[OrgUnit.Kind(kind)]
-    figures = {
-        row[column]: row
-        for row in Rating.objects.filter(COUNTED, **{f"{column}__isnull": False})
-        .order_by()
-        .values(column)
-        .annotate(total=Count("pk"), bad=Count("pk", filter=Q(level__lte=BAD_AT_MOST)))
-    }
+    levels = {tally.level_measure(level): level for level in Level.values}
+    figures = {}
+    for subject, kept in tally.figures_by_subject(scope, levels).items():
+        total = sum(kept.values())
+        bad = sum(n for measure, n in kept.items() if levels[measure] <= BAD_AT_MOST)
+        figures[subject] = {"total": total, "bad": bad}
     rows = []
     for unit in OrgUnit.objects.filter(kind=kind, is_active=True).order_by("sort", "path"):
         row = figures.get(unit.pk, {"total": 0, "bad": 0})

@@ -27,7 +27,7 @@ from quanban.catalogue.models import ServiceItem
 from quanban.core import clock, workdays
 from quanban.core.audit import audit_batch, audit_record
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationFailed
-from quanban.feedback import config
+from quanban.feedback import config, tally
 from quanban.feedback.models import (
     BAD_AT_MOST,
     Complaint,
@@ -333,6 +333,8 @@ def _replace_current(case: Case, now: dt.datetime) -> int:
         )
     current.superseded = True
     current.save(update_fields=["superseded"])
+    if not current.appeal_upheld:
+        tally.rating_counted(current, -1)
     return 2
 
 
@@ -365,6 +367,7 @@ def _create_rating(
         **subjects,
         **rater,
     )
+    tally.rating_counted(rating)
     audit_record(
         action="rating.create",
         obj=rating,
@@ -544,6 +547,7 @@ def _followup_open(
         opened_on=today,
         **followup_deadlines(today),
     )
+    tally.followup_moved(followup, None)
     notify_users(
         users=_unit_people(
             unit_id,
@@ -674,6 +678,7 @@ def followup_contact(
         locked.contacted_by = user
         locked.version += 1
         locked.save()
+        tally.followup_moved(locked, FollowUp.State.OPEN)
         _tell(locked, "followup_reply", note)
         audit_record(
             action="followup.contact",
@@ -708,6 +713,7 @@ def followup_rectify(
             locked.closed_at = now
         locked.version += 1
         locked.save()
+        tally.followup_moved(locked, before)
         _tell(locked, "followup_rectified" if account else "followup_reply", rectification)
         audit_record(
             action="followup.rectify",
@@ -750,6 +756,7 @@ def followup_verdict(*, user: User, followup_id: int, verdict: str) -> FollowUp:
         locked.closed_at = now
         locked.version += 1
         locked.save()
+        tally.followup_moved(locked, FollowUp.State.RECTIFIED)
         audit_record(
             action="followup.verdict",
             obj=locked,
@@ -846,6 +853,7 @@ def complaint_submit(
         if evidence is not None:
             complaint.evidence = evidence
         complaint.save()
+        tally.complaint_filed(complaint)
         audit_record(
             action="complaint.create",
             obj=complaint,
@@ -971,7 +979,12 @@ def appeal_decide(*, user: User, appeal_id: int, decision: str, note: str) -> Ra
         appeal.decision_note = note
         appeal.save()
         if decision == RatingAppeal.State.UPHELD:
-            Rating.objects.filter(pk=appeal.rating_id).update(appeal_upheld=True)
+            rating = Rating.objects.select_for_update().get(pk=appeal.rating_id)
+            if not rating.appeal_upheld:
+                rating.appeal_upheld = True
+                rating.save(update_fields=["appeal_upheld"])
+                if not rating.superseded:
+                    tally.rating_counted(rating, -1)
         notify_user(
             user=appeal.filed_by,
             event="appeal_decided",
