@@ -74,8 +74,7 @@ SIZES = {
     "quick": Plan(rounds=3, round_s=3.0, warmup_s=1.0, open_s=5.0, patience_s=5.0, clients=8),
     "full": Plan(rounds=5, round_s=15.0, warmup_s=2.0, open_s=30.0, patience_s=15.0, clients=8),
 }
-# Server worker processes (``quanban serve --workers``); QUANBAN_BENCH_WORKERS to compare.
-WORKERS = int(os.environ.get("QUANBAN_BENCH_WORKERS", "2"))
+WORKERS = 2
 FIXED_RATE_PER_S = 100.0
 # Persistent database connections in the servers (QUANBAN_DB_CONN_MAX_AGE), as a production
 # deployment sets them; the shipped default, 0, opens a connection per request.
@@ -491,8 +490,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def _serve(settings_module: str, var_dir: Path, travel: bool) -> Iterator[Served]:
-    """``quanban serve`` with two workers on a free port, on the bench's database, DEBUG off."""
+def _serve(
+    settings_module: str, var_dir: Path, travel: bool, workers: int = WORKERS
+) -> Iterator[Served]:
+    """``quanban serve`` with ``workers`` workers (two unless told) on a free port, on the bench's
+    database, DEBUG off."""
     port = _free_port()
     log = var_dir / f"{settings_module}.{port}.log"
     env = {
@@ -517,7 +519,7 @@ def _serve(settings_module: str, var_dir: Path, travel: bool) -> Iterator[Served
         "--port",
         str(port),
         "--workers",
-        str(WORKERS),
+        str(workers),
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, cwd=var_dir, stdout=out, stderr=out)

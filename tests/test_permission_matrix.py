@@ -1770,6 +1770,24 @@ API.update(
             body=lambda w: {"note": "已回访", "version": 1},
             state=_fb_followup_state,
         ),
+        "GET /api/v1/feedback/appeals": Row(
+            "GET", "/api/v1/feedback/appeals", api_only(_FB_STAFF_READ)
+        ),
+        "POST /api/v1/feedback/ratings/{rating_id}/appeal": Row(
+            "POST",
+            lambda w: f"/api/v1/feedback/ratings/{_fb_bad_rating(w).pk}/appeal",
+            # The rated clerk and the editor (business permission, the rating's office).
+            api_only({CLERK: 201, EDITOR: 201}),
+            body=lambda w: {"reason": "mistaken", "statement": "评价人选错了等级"},
+            state=_fb_count("RatingAppeal"),
+        ),
+        "POST /api/v1/feedback/appeals/{appeal_id}/decision": Row(
+            "POST",
+            lambda w: f"/api/v1/feedback/appeals/{_fb_appeal(w).pk}/decision",
+            api_only({SUPERVISOR: 200}),
+            body=lambda w: {"decision": "upheld", "note": "视频证实为恶意评价"},
+            state=_fb_appeal_state,
+        ),
         "POST /api/v1/feedback/followups/{followup_id}/rectify": Row(
             "POST",
             lambda w: f"/api/v1/feedback/followups/{_fb_followup(w).pk}/rectify",

@@ -244,8 +244,12 @@ def test_the_next_transaction_appends_after_the_head_it_knows_in_one_statement(d
     together), without locking and reading the head first."""
     from django.test.utils import CaptureQueriesContext
 
+    from quanban.core import audit
     from quanban.core.audit import audit_batch
 
+    # Nothing remembered from an earlier test (whose head was rolled back).
+    setattr(connection, audit._LOCK_FIRST, 0)
+    setattr(connection, audit._KNOWN_HEAD, None)
     with transaction.atomic(), audit_batch():
         audit_record(action="test.known.first")
     with CaptureQueriesContext(connection) as queries, transaction.atomic(), audit_batch():
@@ -285,4 +289,35 @@ def test_a_head_moved_by_someone_else_is_read_afresh_under_the_lock(db):
     setattr(connection, audit._KNOWN_HEAD, (second.seq + 5, "f" * 64))
     third = audit_record(action="test.stale.third")
     assert (third.seq, third.prev_hash) == (second.seq + 1, second.hash)
+    assert chain_verify() == (AuditRecord.objects.count(), None)
+
+
+def test_after_a_miss_the_next_appends_lock_the_head_first(db):
+    """Another writer moved the head: the next appends lock it and read it (no wasted wait on the
+    other's commit) instead of trying the remembered head first; after ``LOCK_FIRST_AFTER_MISS``
+    of them the connection tries its remembered head again."""
+    from django.test.utils import CaptureQueriesContext
+
+    from quanban.core import audit
+
+    def reads_the_head(queries) -> bool:
+        return any(
+            q["sql"].startswith("SELECT") and "core_auditchainhead" in q["sql"]
+            for q in queries.captured_queries
+        )
+
+    setattr(connection, audit._LOCK_FIRST, 0)
+    setattr(connection, audit._KNOWN_HEAD, None)  # an earlier test's head was rolled back
+    first = audit_record(action="test.miss.first")
+    setattr(connection, audit._KNOWN_HEAD, (first.seq + 5, "f" * 64))  # moved behind our back
+    with CaptureQueriesContext(connection) as missed:
+        second = audit_record(action="test.miss.second")
+    assert reads_the_head(missed) and (second.seq, second.prev_hash) == (first.seq + 1, first.hash)
+    assert getattr(connection, audit._LOCK_FIRST) == audit.LOCK_FIRST_AFTER_MISS
+    read = []
+    for n in range(audit.LOCK_FIRST_AFTER_MISS + 1):
+        with CaptureQueriesContext(connection) as queries:
+            audit_record(action=f"test.miss.{n}")
+        read.append(reads_the_head(queries))
+    assert read == [True] * audit.LOCK_FIRST_AFTER_MISS + [False]
     assert chain_verify() == (AuditRecord.objects.count(), None)

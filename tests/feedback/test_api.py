@@ -221,3 +221,51 @@ def test_public_results(world, case):
         Client().get(f"/api/v1/feedback/results/hall/{world['city'].department.pk}").status_code
         == 404
     )
+
+
+def test_an_appeal_filed_and_decided_over_the_api(world, case):
+    """The rated clerk appeals a bad rating; a bad body changes nothing; the clerk cannot decide;
+    the supervisor upholds it and the rating leaves the public counts."""
+    from quanban.feedback import selectors
+    from quanban.feedback.models import RatingAppeal
+
+    rating = services.rating_submit_for_case(user=world["citizen"], case=case, level=1, text="差")
+    clerk, supervisor = bearer(world["clerk"]), bearer(world["supervisor"])
+    client = Client()
+    url = f"/api/v1/feedback/ratings/{rating.pk}/appeal"
+    bad = post(client, url, {"reason": "angry", "statement": "x"}, clerk)
+    assert bad.status_code == 422 and RatingAppeal.objects.count() == 0
+    filed = post(client, url, {"reason": "malicious", "statement": "当场声称故意差评"}, clerk)
+    assert filed.status_code == 201, filed.content
+    body = filed.json()
+    appeal = RatingAppeal.objects.get()
+    assert {k: body[k] for k in ("id", "rating_id", "level", "text", "reason", "state")} == {
+        "id": appeal.pk,
+        "rating_id": rating.pk,
+        "level": 1,
+        "text": "差",
+        "reason": "malicious",
+        "state": "pending",
+    }
+    assert (body["has_evidence"], body["may_decide"], body["decided_by"]) == (False, False, "")
+    assert "rater" not in str(sorted(body))  # never who gave the rating
+    again = post(client, url, {"reason": "mistaken", "statement": "再次申诉"}, clerk)
+    assert (again.status_code, again.json()["code"]) == (409, "appeal_exists")
+
+    decision = f"/api/v1/feedback/appeals/{appeal.pk}/decision"
+    refused = post(client, decision, {"decision": "upheld", "note": "自己裁决"}, clerk)
+    assert refused.status_code == 403
+    assert RatingAppeal.objects.get().state == "pending"
+    queue = client.get("/api/v1/feedback/appeals?state=pending", headers=supervisor).json()
+    assert [(a["id"], a["may_decide"]) for a in queue] == [(appeal.pk, True)]
+    department = case.lead_department_id
+    assert selectors.public_results(scope="department", subject_id=department).counts[1] == 1
+    decided = post(client, decision, {"decision": "upheld", "note": "监控证实"}, supervisor)
+    assert decided.status_code == 200, decided.content
+    assert {k: decided.json()[k] for k in ("state", "decision_note", "may_decide")} == {
+        "state": "upheld",
+        "decision_note": "监控证实",
+        "may_decide": False,
+    }
+    assert selectors.public_results(scope="department", subject_id=department).counts[1] == 0
+    assert client.get("/api/v1/feedback/appeals?state=pending", headers=supervisor).json() == []

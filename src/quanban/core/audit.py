@@ -159,10 +159,17 @@ def _append(records: list[AuditRecord]) -> None:
     with transaction.atomic(savepoint=False):
         connection = transaction.get_connection()
         known = getattr(connection, _KNOWN_HEAD, None)
-        # First try after the head this connection last wrote (most often still the head: one
-        # statement on PostgreSQL); if anything else moved it, lock it and read it afresh.
-        if known is not None and _write_after(connection, records, *known):
-            return
+        lock_first = getattr(connection, _LOCK_FIRST, 0)
+        # First try after the head this connection last wrote (most often still the head when
+        # one writer is busy: one statement on PostgreSQL); if anything else moved it, lock it and
+        # read it afresh. After such a miss, other writers are busy: the next appends lock first
+        # (two statements) rather than try, wait for the other commit, miss and lock (three).
+        if lock_first:
+            setattr(connection, _LOCK_FIRST, lock_first - 1)
+        elif known is not None:
+            if _write_after(connection, records, *known):
+                return
+            setattr(connection, _LOCK_FIRST, LOCK_FIRST_AFTER_MISS)
         head = _locked_head()
         written = _write_after(connection, records, head.seq, head.hash)
         assert written, "the chain head moved while locked"
@@ -174,6 +181,9 @@ _BATCH = "quanban_audit_batch"
 # if it is no longer the head (another writer, a rolled-back transaction or savepoint, a flush),
 # the statement changes nothing and the append falls back to the lock.
 _KNOWN_HEAD = "quanban_audit_head"
+# How many appends lock the head first after the known head was found moved by another writer.
+_LOCK_FIRST = "quanban_audit_lock_first"
+LOCK_FIRST_AFTER_MISS = 16
 
 
 def _write_after(connection: Any, records: list[AuditRecord], seq: int, prev_hash: str) -> bool:

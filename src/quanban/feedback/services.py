@@ -367,7 +367,6 @@ def _create_rating(
         **subjects,
         **rater,
     )
-    tally.rating_counted(rating)
     audit_record(
         action="rating.create",
         obj=rating,
@@ -390,6 +389,8 @@ def _create_rating(
             department_id=rating.department_id,
             source=_("差评"),
         )
+    # Last, as the audit chain's append is: the counts' rows stay locked only to the commit.
+    tally.rating_counted(rating)
     return rating
 
 

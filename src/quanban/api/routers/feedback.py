@@ -461,6 +461,97 @@ def followup_rectify(request: HttpRequest, followup_id: PathId, payload: Rectify
     return FollowUpOut.of(selectors.followup_get_for_user(user=user, followup_id=followup_id))
 
 
+# --- Staff: appeals (申诉复核) ----------------------------------------------------------------
+
+
+class AppealIn(Schema):
+    reason: Literal["mistaken", "malicious"] = Field(..., description="误评 or 恶意评价.")
+    statement: str = Field(..., min_length=1, max_length=2000, pattern=NO_NUL)
+
+
+class AppealDecisionIn(Schema):
+    decision: Literal["upheld", "rejected"]
+    note: str = Field(..., min_length=1, max_length=2000, pattern=NO_NUL)
+
+
+class AppealOut(Schema):
+    id: int
+    rating_id: int
+    level: int = Field(..., description="The rating's level (never who gave it).")
+    text: str = Field("", description="What the rater wrote.")
+    reason: str
+    statement: str
+    has_evidence: bool
+    state: str
+    filed_at: dt.datetime
+    filed_by: str
+    decided_at: dt.datetime | None
+    decided_by: str
+    decision_note: str
+    may_decide: bool
+
+    @staticmethod
+    def of(view: selectors.AppealView) -> AppealOut:
+        a = view.appeal
+        return AppealOut(
+            id=a.pk,
+            rating_id=a.rating_id,
+            level=view.rating["level"],
+            text=view.rating.get("text", ""),
+            reason=a.reason,
+            statement=a.statement,
+            has_evidence=bool(a.evidence),
+            state=a.state,
+            filed_at=a.filed_at,
+            filed_by=str(a.filed_by),
+            decided_at=a.decided_at,
+            decided_by=str(a.decided_by) if a.decided_by else "",
+            decision_note=a.decision_note,
+            may_decide=view.may_decide,
+        )
+
+
+@router.get(
+    "/feedback/appeals",
+    response=list[AppealOut],
+    summary="Rating appeals / 评价申诉",
+    description="A supervisor's queue (all, pending first); anyone else's, their units' own.",
+)
+def appeal_list(
+    request: HttpRequest, state: Literal["pending", "upheld", "rejected"] | None = None
+) -> Any:
+    user = staff_user(request)
+    return [AppealOut.of(v) for v in selectors.appeal_list_for_user(user=user, state=state or "")]
+
+
+@router.post(
+    "/feedback/ratings/{rating_id}/appeal",
+    response={201: AppealOut},
+    summary="Appeal a bad rating / 对差评提出申诉",
+    description="Staff of the rated unit; evidence files are attached on the page.",
+)
+def appeal_file(request: HttpRequest, rating_id: PathId, payload: AppealIn) -> Any:
+    user = staff_user(request, Perm.BUSINESS_WRITE)
+    appeal = services.appeal_file(
+        user=user, rating_id=rating_id, reason=payload.reason, statement=payload.statement
+    )
+    return Status(201, AppealOut.of(selectors.appeal_get_for_user(user=user, appeal_id=appeal.pk)))
+
+
+@router.post(
+    "/feedback/appeals/{appeal_id}/decision",
+    response=AppealOut,
+    summary="Decide an appeal / 申诉复核",
+    description="A supervisor, once: upheld takes the rating out of every score.",
+)
+def appeal_decide(request: HttpRequest, appeal_id: PathId, payload: AppealDecisionIn) -> Any:
+    user = staff_user(request)
+    services.appeal_decide(
+        user=user, appeal_id=appeal_id, decision=payload.decision, note=payload.note
+    )
+    return AppealOut.of(selectors.appeal_get_for_user(user=user, appeal_id=appeal_id))
+
+
 # --- Public results ------------------------------------------------------------------------
 
 
