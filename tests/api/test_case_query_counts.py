@@ -21,9 +21,10 @@ from tests.catalogue import helpers
 
 pytestmark = pytest.mark.django_db
 
-# The caller's roles are read once a request (for the audit's "who" and the permissions alike).
-INBOX_QUERIES = 5
-CASE_PAGE_QUERIES = 10  # the timeline reads the case's and its tasks' records in one statement
+# The token's user and their roles (for the audit's "who" and the permissions alike) are one
+# statement (quanban.api.auth.token_user).
+INBOX_QUERIES = 4
+CASE_PAGE_QUERIES = 9  # the timeline reads the case's and its tasks' records in one statement
 
 
 @pytest.fixture(autouse=True)
