@@ -1966,6 +1966,20 @@ def _sv_count(model: str) -> Callable[[World], int]:
     return count
 
 
+API.update(
+    {
+        "GET /api/v1/supervision/findings": Row(
+            "GET", "/api/v1/supervision/findings", api_only(dict.fromkeys(STAFF, 200))
+        ),
+        "POST /api/v1/supervision/findings/{finding_id}/rectify": Row(
+            "POST",
+            lambda w: f"/api/v1/supervision/findings/{_finding(w).pk}/rectify",
+            api_only({CLERK: 200, EDITOR: 200}),
+            body=lambda w: {"rectification": "已整改"},
+            state=_finding_state,
+        ),
+    }
+)
 PAGES.update(
     {
         "workbench/inspections/": Row("GET", "/workbench/inspections/", page_only((SUPERVISOR,))),

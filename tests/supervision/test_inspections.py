@@ -403,3 +403,57 @@ def test_the_supervisors_page_records_inspections_officers_and_reports(city, peo
     page = supervisor.get("/workbench/inspections/").content.decode()
     assert f'id="inspection-{check.pk}"' in page and "<code>7</code>" in page
     assert "赵委员 · 政协委员 · 2026-01-01—2026-12-31" in page
+
+
+def test_findings_over_the_api(city, people):
+    """The department's clerk lists its findings and records the rectification; a blank one is
+    refused and changes nothing; a second is a conflict; a citizen's token is refused."""
+    from django.test import Client
+
+    from tests.api.clients import bearer
+
+    inspections.inspection_record(
+        user=people["supervisor"],
+        kind="unannounced",
+        title="暗访市民中心",
+        held_on=D("2026-06-15"),
+        findings=[FindingInput(department_id=city.department.pk, text="窗口脱岗")],
+    )
+    finding = Finding.objects.get()
+    client, clerk = Client(), bearer(people["clerk"])
+    listed = client.get("/api/v1/supervision/findings?state=open", headers=clerk)
+    assert listed.status_code == 200
+    assert [
+        {k: row[k] for k in ("id", "inspection_kind", "department_id", "text", "due_on")}
+        | {"may_rectify": row["may_rectify"]}
+        for row in listed.json()
+    ] == [
+        {
+            "id": finding.pk,
+            "inspection_kind": "unannounced",
+            "department_id": city.department.pk,
+            "text": "窗口脱岗",
+            "due_on": "2026-06-30",
+            "may_rectify": True,
+        }
+    ]
+    url = f"/api/v1/supervision/findings/{finding.pk}/rectify"
+    audit = AuditRecord.objects.count()
+    blank = client.post(url, {"rectification": ""}, content_type="application/json", headers=clerk)
+    assert blank.status_code == 422
+    assert (Finding.objects.get().state, AuditRecord.objects.count()) == ("open", audit)
+    done = client.post(
+        url, {"rectification": "已调整排班"}, content_type="application/json", headers=clerk
+    )
+    assert done.status_code == 200, done.content
+    assert {k: done.json()[k] for k in ("state", "rectification", "may_rectify")} == {
+        "state": "rectified",
+        "rectification": "已调整排班",
+        "may_rectify": False,
+    }
+    again = client.post(
+        url, {"rectification": "再次"}, content_type="application/json", headers=clerk
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "finding_rectified")
+    citizen = bearer(people["officer_account"])
+    assert client.get("/api/v1/supervision/findings", headers=citizen).status_code == 403

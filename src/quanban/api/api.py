@@ -22,6 +22,7 @@ from quanban.api.routers import (
     licences,
     my_cases,
     search,
+    supervision,
     system,
     tasks,
     themes,
@@ -64,3 +65,4 @@ api.add_router("/", my_cases.router, tags=["my cases"])
 api.add_router("/", licences.router, tags=["licences"])
 api.add_router("/", feedback.router, tags=["feedback"])
 api.add_router("/datahub", datahub.router, tags=["datahub"])
+api.add_router("/supervision", supervision.router, tags=["supervision"])
