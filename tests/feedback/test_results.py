@@ -184,3 +184,21 @@ def test_the_index_lists_departments_and_halls(world, rated):
             "satisfaction_rate": None,
         },
     )
+
+
+def test_a_rating_writes_all_its_counts_in_one_statement(world):
+    """A bad second rating replaces the first (−1 on the first's day and level), opens a
+    follow-up (+1 open) and counts itself (+1): one upsert, its rows in key order, so two such
+    transactions never lock each other's rows crosswise."""
+    case = finished_case(world)
+    services.rating_submit_for_case(user=world["citizen"], case=case, level=4)
+    with CaptureQueriesContext(connection) as queries:
+        services.rating_submit_for_case(user=world["citizen"], case=case, level=1)
+    upserts = [q["sql"] for q in queries.captured_queries if "feedback_tally" in q["sql"]]
+    assert len(upserts) == 1
+    assert tally.stored() == tally.computed()
+    department = world["city"].department.pk
+    kept = {
+        m: n for (s, i, _d, m), n in tally.stored().items() if (s, i) == ("department", department)
+    }
+    assert kept == {"level1": 1, "followup:open": 1}  # the 4 went to 0 and is not kept

@@ -389,7 +389,8 @@ def _create_rating(
             department_id=rating.department_id,
             source=_("差评"),
         )
-    # Last, as the audit chain's append is: the counts' rows stay locked only to the commit.
+    # Written with the batch's end, just before the audit chain's append: the counts' rows stay
+    # locked only to the commit.
     tally.rating_counted(rating)
     return rating
 
@@ -419,7 +420,7 @@ def rating_submit_for_case(
         raise Conflict(_("办件办结后才能评价。"), code="case_not_finished")
     fields = _clean(RatingKind.PER_CASE, level, scores or {}, text, tags)
     now = clock.now()
-    with transaction.atomic(), audit_batch():
+    with transaction.atomic(), audit_batch(), tally.batch():
         rater = _rater_of_case(case)
         rater["rater_user_id"] = user.pk
         return _create_rating(
@@ -446,7 +447,7 @@ def rating_submit_by_token(
     """A rating through an invitation: the SMS link (no sign-in) or the window's pad or kiosk
     (the session of the clerk who opened it). The token is used once."""
     now = clock.now()
-    with transaction.atomic(), audit_batch():
+    with transaction.atomic(), audit_batch(), tally.batch():
         # Locked as it is read: of two uses at once, the second waits and finds it used.
         invite = invite_for_token(token, lock=True)
         if invite.channel in PAD_CHANNELS and (user is None or user.pk != invite.staff_id):
@@ -839,7 +840,7 @@ def complaint_submit(
         )
     named, unit_id, department_id = _complaint_target(target, target_id, citizen)
     now = clock.now()
-    with transaction.atomic(), audit_batch():
+    with transaction.atomic(), audit_batch(), tally.batch():
         complaint = Complaint(
             target=target,
             category=category,

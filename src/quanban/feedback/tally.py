@@ -16,15 +16,17 @@ What moves a count, and where it is written:
   moves one count from the old state to the new (``followup_moved``);
 - a complaint filed: ``complaints`` +1 for its department, hall and item (``complaint_filed``).
 
-Rows are written in key order, so two transactions never wait on each other's rows crosswise.
+Rows are written in key order, in one statement a transaction (``batch``), so two transactions
+never wait on each other's rows crosswise.
 ``rebuild`` recomputes every row from the tables (for bulk loads and as the check the tests make).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import connection, transaction
@@ -50,7 +52,40 @@ def followup_measure(state: str) -> str:
 COMPLAINTS = "complaints"
 
 
+_PENDING = "quanban_tally_pending"
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Write every count changed inside in one statement when the block ends (nested blocks join
+    the outermost; nothing is written if it raises).
+
+    A service that changes several counts (a second rating replacing the first, a bad rating's
+    follow-up, a complaint's) wraps them in one batch, so each transaction locks all its rows in
+    one statement in one global key order: two of them can wait on each other, never deadlock.
+    """
+    connection = transaction.get_connection()
+    if getattr(connection, _PENDING, None) is not None:
+        yield
+        return
+    pending: Counter[Key] = Counter()
+    setattr(connection, _PENDING, pending)
+    try:
+        yield
+    finally:
+        setattr(connection, _PENDING, None)
+    _upsert(pending)
+
+
 def _write(deltas: Mapping[Key, int]) -> None:
+    pending = getattr(transaction.get_connection(), _PENDING, None)
+    if pending is not None:
+        pending.update(deltas)
+        return
+    _upsert(deltas)
+
+
+def _upsert(deltas: Mapping[Key, int]) -> None:
     rows = sorted(key for key, n in deltas.items() if n)
     if not rows:
         return
