@@ -49,7 +49,8 @@ def _bind(request: HttpRequest, user: User) -> User:
 
 @functools.cache
 def _token_user_sql(vendor: str) -> str:
-    """The user a live token names, one row per role held (none: one row, role NULL)."""
+    """The user a live token names, one row per role held (none: one row, role NULL). Built
+    once per database vendor (``vendor`` is the cache's key: the quoting is the vendor's)."""
     q = connection.ops.quote_name
     columns = ", ".join(f"u.{q(str(f.column))}" for f in User._meta.concrete_fields)
     return (

@@ -164,7 +164,8 @@ class Rating(models.Model):
         verbose_name_plural = _("好差评")
         ordering = ["-rated_at", "-pk"]
         indexes = [
-            # The public results: counts by level per subject, current ratings only.
+            # Current ratings by subject and level (the staff's lists, and the recount the public
+            # counts are rebuilt and checked from: quanban.feedback.tally.computed).
             models.Index(
                 fields=["department", "level"],
                 name="rating_dept_level",

@@ -364,7 +364,7 @@ def public_results(*, scope: str, subject_id: int, record_limit: int = 20) -> Pu
     counts = {level: kept.get(tally.level_measure(level), 0) for level in Level.values}
     total = sum(counts.values())
     bad = sum(n for level, n in counts.items() if level <= BAD_AT_MOST)
-    complaints = kept.get(tally.COMPLAINTS, 0) if scope != "district" else 0
+    complaints = kept.get(tally.COMPLAINTS, 0)  # none for a district (tally.COMPLAINT_SCOPES)
     followups = {
         state: kept.get(tally.followup_measure(state), 0) for state in FollowUp.State.values
     }

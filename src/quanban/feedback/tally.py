@@ -32,7 +32,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
-from quanban.feedback.models import Complaint, FollowUp, Rating, Tally
+from quanban.feedback.models import COUNTED, Complaint, FollowUp, Rating, Tally
 
 # The subjects a page is published for, and the rating columns that name them.
 SCOPES = ("department", "hall", "item", "district")
@@ -187,8 +187,6 @@ def figures_by_subject(scope: str, measures: Iterable[str]) -> dict[int, dict[st
 
 def computed() -> dict[Key, int]:
     """Every count, from the ratings, follow-ups and complaints themselves (grouped queries)."""
-    from quanban.feedback.models import COUNTED
-
     out: Counter[Key] = Counter()
     for scope in SCOPES:
         column = f"{scope}_id"

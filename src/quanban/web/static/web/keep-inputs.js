@@ -37,7 +37,8 @@
     kept = target && target.id && target.hasAttribute("data-keep-inputs") ? remember(target) : null;
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  // Right after the swap (not after the settle delay), so a second swap cannot come between.
+  document.addEventListener("htmx:afterSwap", function () {
     const list = kept && document.getElementById(kept.id);
     if (list) restore(list, kept.state);
     kept = null;
