@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from quanban.accounts import services as accounts
+from quanban.accounts.roles import Role
 from quanban.cases.models import Case
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from quanban.core.models import AuditRecord
@@ -184,12 +185,30 @@ def test_the_pad_rates_a_visit_once(world, case):
         city.department.pk,
     )
     assert (row.skill, row.attitude, row.item_id) == (4, 5, case.item_version.item_id)
+    # The city's own hall sits in no district.
+    assert row.district_id is None
+    assert RatingInvite.objects.get().used_at == row.rated_at
     with pytest.raises(NotFound):
         services.rating_submit_by_token(token=token, level=1, user=world["clerk"])
     assert Rating.objects.count() == 1
     # A visit rating is not the case's rating: the applicant may still rate the case.
     services.rating_submit_for_case(user=world["citizen"], case=case, level=4)
     assert Rating.objects.filter(kind="case").count() == 1
+
+
+def test_a_pad_in_a_district_hall_counts_for_the_district(world):
+    city = world["city"]
+    hall = accounts.org_unit_create(kind="hall", name="历下区政务服务中心", parent=city.district)
+    window = accounts.org_unit_create(kind="window", name="历下 1 号窗口", parent=hall)
+    # Another district of the city: the hall's is the one on its path.
+    accounts.org_unit_create(
+        kind="district", name="槐荫区", division_code="370104", parent=city.city
+    )
+    clerk = factories.make_staff(city, Role.WINDOW_CLERK, username="lx", scope=hall)
+    _invite, token = services.rating_pad_open(user=clerk, window=window)
+    services.rating_submit_by_token(token=token, level=4, user=clerk)
+    row = Rating.objects.get()
+    assert (row.window_id, row.hall_id, row.district_id) == (window.pk, hall.pk, city.district.pk)
 
 
 def test_the_pad_is_the_opening_clerks_only(world):
@@ -214,9 +233,6 @@ def test_the_pad_opens_on_a_window_only(world):
 
 
 def test_invite_needs_a_phone_and_a_finished_case(world):
-    from quanban.accounts import services as accounts
-    from tests import factories
-
     # No number on record and no account.
     person = accounts.person_register(name="王五", id_number=factories.valid_id_number(seq="552"))
     case = finished_case(world, person=person)

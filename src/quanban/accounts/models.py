@@ -79,6 +79,12 @@ class OrgUnit(models.Model):
                 name="org_only_city_is_root", condition=Q(kind="city") | Q(parent__isnull=False)
             ),
         ]
+        indexes = [
+            # The districts alone, by path: a unit's district is the one whose path its own
+            # starts with (the pad's rating finds its window's in the statement that uses the
+            # invitation), read without scanning every office and window of the city.
+            models.Index(fields=["path"], name="org_district_path", condition=Q(kind="district")),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -7,13 +7,14 @@ identity never enters an audit record's changes (the trail is read by staff).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -205,20 +206,66 @@ def rating_pad_open(
     return invite, clear
 
 
-def invite_for_token(token: str, *, lock: bool = False) -> RatingInvite:
+def invite_for_token(token: str) -> RatingInvite:
     """The invitation a token names, if it can still be used; ``NotFound`` (expired, used or
-    unknown look the same to whoever holds the token). With ``lock``, its row is locked (only
-    its own: the joined case and window are read)."""
+    unknown look the same to whoever holds the token)."""
     # The window only: most invitations (the pad's) name no case, and a case's join is wide.
-    invites = RatingInvite.objects.select_related("window")
-    if lock:
-        invites = invites.select_for_update(of=("self",))
-    found = list(invites.filter(token_hash=token_hash(token or ""))[:1])
+    found = list(
+        RatingInvite.objects.select_related("window").filter(token_hash=token_hash(token or ""))[
+            :1
+        ]
+    )
     invite = found[0] if found else None
     if invite is None or invite.used_at is not None or invite.expires_at <= clock.now():
-        raise NotFound(
-            _("评价链接无效、已使用或已过期。"), code="rating_invite_invalid", field="token"
+        raise _invite_invalid()
+    if invite.case_id is not None:
+        invite.case = Case.objects.select_related("item_version", "window").get(pk=invite.case_id)
+    return invite
+
+
+def _invite_invalid() -> NotFound:
+    return NotFound(
+        _("评价链接无效、已使用或已过期。"), code="rating_invite_invalid", field="token"
+    )
+
+
+@functools.cache
+def _invite_use_sql(vendor: str) -> str:
+    """Marks the invitation a token names used, if it is still usable, and returns it with its
+    window's hall and district. Built once per database vendor (``vendor`` is the cache's key:
+    the quoting is the vendor's)."""
+    q = connection.ops.quote_name
+    invites, units = q(RatingInvite._meta.db_table), q(OrgUnit._meta.db_table)
+    columns = ", ".join(q(str(f.column)) for f in RatingInvite._meta.concrete_fields)
+    window = f"{invites}.{q('window_id')}"
+    # A district is the window's ancestor whose path its path starts with (paths end in "/").
+    return (
+        f"UPDATE {invites} SET {q('used_at')} = %s"
+        f" WHERE {q('token_hash')} = %s AND {q('used_at')} IS NULL AND {q('expires_at')} > %s"
+        f" RETURNING {columns},"
+        f" (SELECT w.{q('parent_id')} FROM {units} w WHERE w.{q('id')} = {window})"
+        f" AS window_hall_id,"
+        f" (SELECT d.{q('id')} FROM {units} w JOIN {units} d"
+        f" ON w.{q('path')} LIKE d.{q('path')} || '%%'"
+        f" WHERE w.{q('id')} = {window} AND d.{q('kind')} = %s"
+        f" ORDER BY d.{q('path')} LIMIT 1) AS window_district_id"
+    )
+
+
+def _invite_use(token: str, now: dt.datetime) -> RatingInvite:
+    """The invitation a token names, marked used at ``now`` in the same statement, with its
+    window's hall and district (``window_hall_id``, ``window_district_id``); ``NotFound`` as
+    ``invite_for_token``. Of two uses at once, the second waits for the first's row and then
+    finds it used; the caller's transaction undoes the use if the rating is refused."""
+    found = list(
+        RatingInvite.objects.raw(
+            _invite_use_sql(connection.vendor),
+            [now, token_hash(token or ""), now, OrgUnit.Kind.DISTRICT],
         )
+    )
+    if not found:
+        raise _invite_invalid()
+    invite = found[0]
     if invite.case_id is not None:
         invite.case = Case.objects.select_related("item_version", "window").get(pk=invite.case_id)
     return invite
@@ -448,8 +495,7 @@ def rating_submit_by_token(
     (the session of the clerk who opened it). The token is used once."""
     now = clock.now()
     with transaction.atomic(), audit_batch(), tally.batch():
-        # Locked as it is read: of two uses at once, the second waits and finds it used.
-        invite = invite_for_token(token, lock=True)
+        invite = _invite_use(token, now)
         if invite.channel in PAD_CHANNELS and (user is None or user.pk != invite.staff_id):
             raise PermissionDenied(
                 _("评价器只能由开启它的窗口人员的会话使用。"), code="rating_pad_not_yours"
@@ -464,19 +510,16 @@ def rating_submit_by_token(
             staff = user if user is not None and user.pk == invite.staff_id else None
             if staff is None and invite.staff_id is not None:
                 staff = User.objects.filter(pk=invite.staff_id).first()
-            window = invite.window
             subjects = {
                 "department_id": staff.department_id if staff else None,
                 "office_id": staff.office_id if staff else None,
                 "window_id": invite.window_id,
-                "hall_id": window.parent_id if window is not None else None,
-                "district_id": _district_in(window.path) if window is not None else None,
+                "hall_id": invite.window_hall_id,
+                "district_id": invite.window_district_id,
                 "item_id": case.item_version.item_id if case else None,
                 "staff_id": invite.staff_id,
             }
             rater = _rater_of_case(case) if case else {}
-        invite.used_at = now
-        invite.save(update_fields=["used_at"])
         return _create_rating(
             kind=invite.kind,
             channel=invite.channel,
