@@ -211,9 +211,7 @@ def invite_for_token(token: str) -> RatingInvite:
     unknown look the same to whoever holds the token)."""
     # The window only: most invitations (the pad's) name no case, and a case's join is wide.
     found = list(
-        RatingInvite.objects.select_related("window").filter(token_hash=token_hash(token or ""))[
-            :1
-        ]
+        RatingInvite.objects.select_related("window").filter(token_hash=token_hash(token or ""))[:1]
     )
     invite = found[0] if found else None
     if invite is None or invite.used_at is not None or invite.expires_at <= clock.now():
