@@ -116,6 +116,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "QUANBAN_DB_PREPARED", True
+):
+    # Parameters bound by the server, and a statement run five times on a connection prepared
+    # there: PostgreSQL then plans it once, not on every run (most of its CPU for the small
+    # statements a request makes). Off (QUANBAN_DB_PREPARED=0) behind a pooler that cannot keep
+    # prepared statements (PgBouncer before 1.21, or without max_prepared_statements). ADR 0010.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing mid-way.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
