@@ -15,7 +15,7 @@ from ninja.utils import check_csrf
 
 from quanban.accounts.models import ApiToken, RoleAssignment, User
 from quanban.api.problems import CsrfFailed
-from quanban.core import clock
+from quanban.core import clock, rows
 from quanban.core.audit import audit_record
 from quanban.core.context import current_actor, rebind_user
 
@@ -52,9 +52,8 @@ def _token_user_sql(vendor: str) -> str:
     """The user a live token names, one row per role held (none: one row, role NULL). Built
     once per database vendor (``vendor`` is the cache's key: the quoting is the vendor's)."""
     q = connection.ops.quote_name
-    columns = ", ".join(f"u.{q(str(f.column))}" for f in User._meta.concrete_fields)
     return (
-        f"SELECT {columns}, r.{q('role')} AS held_role"
+        f"SELECT {rows.columns(User, 'u')}, r.{q('role')} AS held_role"
         f" FROM {q(ApiToken._meta.db_table)} t"
         f" JOIN {q(User._meta.db_table)} u ON u.{q('id')} = t.{q('user_id')}"
         f" LEFT JOIN {q(RoleAssignment._meta.db_table)} r ON r.{q('user_id')} = u.{q('id')}"
@@ -70,11 +69,11 @@ def token_user(token: str) -> User | None:
     rather than compiled by the ORM each time, and it reads the roles the permissions and the
     audit's actor need in the same round trip (``User.role_names``).
     """
-    rows = list(User.objects.raw(_token_user_sql(connection.vendor), [token_hash(token)]))
-    if not rows:
+    found = rows.instances(User, _token_user_sql(connection.vendor), [token_hash(token)])
+    if not found:
         return None
-    user = rows[0]
-    user._role_names = tuple(role for r in rows if (role := getattr(r, "held_role", None)))
+    user = found[0][0]
+    user._role_names = tuple(role for _user, (role,) in found if role)
     return user
 
 

@@ -170,8 +170,8 @@ def _append(records: list[AuditRecord]) -> None:
             if _write_after(connection, records, *known):
                 return
             setattr(connection, _LOCK_FIRST, LOCK_FIRST_AFTER_MISS)
-        head = _locked_head()
-        written = _write_after(connection, records, head.seq, head.hash)
+        seq, head_hash = _locked_head(connection)
+        written = _write_after(connection, records, seq, head_hash)
         assert written, "the chain head moved while locked"
 
 
@@ -289,13 +289,21 @@ def _link_all(records: list[AuditRecord], *, seq: int, prev_hash: str) -> None:
         prev_hash = record.hash
 
 
-def _locked_head() -> AuditChainHead:
-    """The chain head, locked; created on first use (a migration seeds it, a flush removes it)."""
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-    return head
+def _locked_head(connection: Any) -> tuple[int, str]:
+    """The chain head's sequence number and hash, its row locked; created on first use (a
+    migration seeds it, a flush removes it). Written out, not compiled by the ORM: when several
+    writers are busy, every append asks it."""
+    sql = f"SELECT seq, hash FROM {AuditChainHead._meta.db_table} WHERE id = 1"
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        if row is None:
+            AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    return int(row[0]), str(row[1])
 
 
 @dataclass(frozen=True)

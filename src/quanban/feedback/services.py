@@ -25,7 +25,7 @@ from quanban.accounts.selectors import require_perm, user_has_perm
 from quanban.cases.clock import warn_date
 from quanban.cases.models import CardLevel, Case
 from quanban.catalogue.models import ServiceItem
-from quanban.core import clock, workdays
+from quanban.core import clock, rows, workdays
 from quanban.core.audit import audit_batch, audit_record
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationFailed
 from quanban.feedback import config, tally
@@ -234,13 +234,12 @@ def _invite_use_sql(vendor: str) -> str:
     the quoting is the vendor's)."""
     q = connection.ops.quote_name
     invites, units = q(RatingInvite._meta.db_table), q(OrgUnit._meta.db_table)
-    columns = ", ".join(q(str(f.column)) for f in RatingInvite._meta.concrete_fields)
     window = f"{invites}.{q('window_id')}"
     # A district is the window's ancestor whose path its path starts with (paths end in "/").
     return (
         f"UPDATE {invites} SET {q('used_at')} = %s"
         f" WHERE {q('token_hash')} = %s AND {q('used_at')} IS NULL AND {q('expires_at')} > %s"
-        f" RETURNING {columns},"
+        f" RETURNING {rows.columns(RatingInvite)},"
         f" (SELECT w.{q('parent_id')} FROM {units} w WHERE w.{q('id')} = {window})"
         f" AS window_hall_id,"
         f" (SELECT d.{q('id')} FROM {units} w JOIN {units} d"
@@ -250,23 +249,22 @@ def _invite_use_sql(vendor: str) -> str:
     )
 
 
-def _invite_use(token: str, now: dt.datetime) -> RatingInvite:
+def _invite_use(token: str, now: dt.datetime) -> tuple[RatingInvite, int | None, int | None]:
     """The invitation a token names, marked used at ``now`` in the same statement, with its
-    window's hall and district (``window_hall_id``, ``window_district_id``); ``NotFound`` as
+    window's hall and district; ``NotFound`` as
     ``invite_for_token``. Of two uses at once, the second waits for the first's row and then
     finds it used; the caller's transaction undoes the use if the rating is refused."""
-    found = list(
-        RatingInvite.objects.raw(
-            _invite_use_sql(connection.vendor),
-            [now, token_hash(token or ""), now, OrgUnit.Kind.DISTRICT],
-        )
+    found = rows.instances(
+        RatingInvite,
+        _invite_use_sql(connection.vendor),
+        [now, token_hash(token or ""), now, OrgUnit.Kind.DISTRICT],
     )
     if not found:
         raise _invite_invalid()
-    invite = found[0]
+    invite, (hall_id, district_id) = found[0]
     if invite.case_id is not None:
         invite.case = Case.objects.select_related("item_version", "window").get(pk=invite.case_id)
-    return invite
+    return invite, hall_id, district_id
 
 
 # --- Ratings ------------------------------------------------------------------------------------
@@ -493,7 +491,7 @@ def rating_submit_by_token(
     (the session of the clerk who opened it). The token is used once."""
     now = clock.now()
     with transaction.atomic(), audit_batch(), tally.batch():
-        invite = _invite_use(token, now)
+        invite, hall_id, district_id = _invite_use(token, now)
         if invite.channel in PAD_CHANNELS and (user is None or user.pk != invite.staff_id):
             raise PermissionDenied(
                 _("评价器只能由开启它的窗口人员的会话使用。"), code="rating_pad_not_yours"
@@ -512,8 +510,8 @@ def rating_submit_by_token(
                 "department_id": staff.department_id if staff else None,
                 "office_id": staff.office_id if staff else None,
                 "window_id": invite.window_id,
-                "hall_id": invite.window_hall_id,
-                "district_id": invite.window_district_id,
+                "hall_id": hall_id,
+                "district_id": district_id,
                 "item_id": case.item_version.item_id if case else None,
                 "staff_id": invite.staff_id,
             }

@@ -1,0 +1,40 @@
+"""Model instances from a statement written out once (``quanban.core.rows``)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from quanban.core import rows
+from quanban.core.audit import audit_record
+from quanban.core.models import AuditRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(record: AuditRecord) -> dict[str, object]:
+    return {f.attname: getattr(record, f.attname) for f in AuditRecord._meta.concrete_fields}
+
+
+def test_instances_read_what_the_orm_reads_with_the_extra_columns_beside():
+    audit_record(action="test.rows", object_type="t", object_id="7", after={"a": [1, "二"]})
+    audit_record(action="test.rows", object_type="t", object_id="8", after={"b": None})
+    table = connection.ops.quote_name(AuditRecord._meta.db_table)
+    found = rows.instances(
+        AuditRecord,
+        f"SELECT {rows.columns(AuditRecord, 'r')}, r.seq * 10, 'x' FROM {table} r"
+        " WHERE r.action = %s ORDER BY r.seq",
+        ["test.rows"],
+    )
+    expected = list(AuditRecord.objects.filter(action="test.rows").order_by("seq"))
+    assert [_fields(record) for record, _extra in found] == [_fields(r) for r in expected]
+    # Dates come back as dates and the changes (before, after) as JSON on either database.
+    assert found[0][0].at == expected[0].at and found[0][0].changes == {"a": [None, [1, "二"]]}
+    assert [extra for _record, extra in found] == [(r.seq * 10, "x") for r in expected]
+    assert not found[0][0]._state.adding and found[0][0]._state.db == "default"
+
+
+def test_no_row_is_an_empty_list():
+    table = connection.ops.quote_name(AuditRecord._meta.db_table)
+    sql = f"SELECT {rows.columns(AuditRecord)} FROM {table} WHERE action = %s"
+    assert rows.instances(AuditRecord, sql, ["none.such"]) == []
