@@ -1978,6 +1978,46 @@ API.update(
             body=lambda w: {"rectification": "已整改"},
             state=_finding_state,
         ),
+        # Recording is the supervisors' (the officer's own report: tests/supervision).
+        "GET /api/v1/supervision/officers": Row(
+            "GET", "/api/v1/supervision/officers", api_only({SUPERVISOR: 200})
+        ),
+        "POST /api/v1/supervision/officers": Row(
+            "POST",
+            "/api/v1/supervision/officers",
+            api_only({SUPERVISOR: 201}),
+            body=lambda w: {
+                "name": "矩阵体验官",
+                "kind": "expert",
+                "term_start": "2020-01-01",
+                "term_end": "2099-12-31",
+            },
+            state=_sv_count("ExperienceOfficer"),
+        ),
+        "POST /api/v1/supervision/officers/{officer_id}/reports": Row(
+            "POST",
+            lambda w: f"/api/v1/supervision/officers/{_officer(w).pk}/reports",
+            api_only({SUPERVISOR: 201}),
+            body=lambda w: {
+                "channel": "visit",
+                "held_on": "2021-01-04",
+                "title": "矩阵体验",
+                "unit_id": w.city.hall.pk,
+            },
+            state=_sv_count("Inspection"),
+        ),
+        "POST /api/v1/supervision/inspections": Row(
+            "POST",
+            "/api/v1/supervision/inspections",
+            api_only({SUPERVISOR: 201}),
+            body=lambda w: {"kind": "special", "title": "矩阵专项督查", "held_on": "2021-01-04"},
+            state=_sv_count("Inspection"),
+        ),
+        "GET /api/v1/supervision/inspections/{inspection_id}": Row(
+            "GET",
+            lambda w: f"/api/v1/supervision/inspections/{_finding(w).inspection_id}",
+            api_only({SUPERVISOR: 200}),
+        ),
     }
 )
 PAGES.update(

@@ -457,3 +457,114 @@ def test_findings_over_the_api(city, people):
     assert (again.status_code, again.json()["code"]) == (409, "finding_rectified")
     citizen = bearer(people["officer_account"])
     assert client.get("/api/v1/supervision/findings", headers=citizen).status_code == 403
+
+
+def test_officers_reports_and_inspections_over_the_api(city, people):
+    """A supervisor registers an officer with their account; the officer files a report from
+    that account (its findings become the department's tasks); a report outside the term and a
+    clerk's registration are refused and change nothing; a random check's seed draws its cases
+    again; a supervisor reads what was recorded."""
+    from django.test import Client
+
+    from tests.api.clients import bearer
+
+    client = Client()
+    supervisor, clerk = bearer(people["supervisor"]), bearer(people["clerk"])
+    officer_headers = bearer(people["officer_account"])
+
+    def post(url, body, headers):
+        return client.post(url, body, content_type="application/json", headers=headers)
+
+    registered = post(
+        "/api/v1/supervision/officers",
+        {
+            "name": "王代表",
+            "kind": "deputy",
+            "term_start": "2026-01-01",
+            "term_end": "2026-12-31",
+            "account_id": people["officer_account"].pk,
+            "phone": "13700001111",
+        },
+        supervisor,
+    )
+    assert registered.status_code == 201, registered.content
+    officer = ExperienceOfficer.objects.get()
+    assert registered.json() == {
+        "id": officer.pk,
+        "name": "王代表",
+        "kind": "deputy",
+        "term_start": "2026-01-01",
+        "term_end": "2026-12-31",
+        "account_id": people["officer_account"].pk,
+        "reports": 0,
+    }
+    audit = AuditRecord.objects.count()
+    denied = post(
+        "/api/v1/supervision/officers",
+        {
+            "name": "李记者",
+            "kind": "journalist",
+            "term_start": "2026-01-01",
+            "term_end": "2026-12-31",
+        },
+        clerk,
+    )
+    assert (denied.status_code, denied.json()["code"]) == (403, "inspection_supervisor_only")
+    assert (ExperienceOfficer.objects.count(), AuditRecord.objects.count()) == (1, audit)
+
+    report_url = f"/api/v1/supervision/officers/{officer.pk}/reports"
+    report = {
+        "channel": "visit",
+        "held_on": "2026-06-15",
+        "title": "市民中心体验",
+        "unit_id": city.hall.pk,
+        "scores": {"attitude": 2, "efficiency": 4},
+        "findings": [{"department_id": city.department.pk, "text": "取号后等候超过一小时"}],
+    }
+    late = post(report_url, {**report, "held_on": "2027-01-04"}, officer_headers)
+    assert (late.status_code, late.json()["code"]) == (422, "report_outside_term")
+    assert (Inspection.objects.count(), Finding.objects.count()) == (0, 0)
+    filed = post(report_url, report, officer_headers)
+    assert filed.status_code == 201, filed.content
+    finding = Finding.objects.get()
+    assert (finding.department_id, finding.text, finding.due_on) == (
+        city.department.pk,
+        "取号后等候超过一小时",
+        D("2026-06-30"),
+    )
+    assert {k: filed.json()[k] for k in ("kind", "officer_id", "unit_id", "scores")} == {
+        "kind": "officer",
+        "officer_id": officer.pk,
+        "unit_id": city.hall.pk,
+        "scores": {"attitude": 2, "efficiency": 4},
+    }
+    assert filed.json()["finding_ids"] == [finding.pk]
+    # Another citizen is not the officer.
+    stranger = bearer(factories.make_citizen("13700002222"))
+    assert post(report_url, report, stranger).status_code == 403
+    assert Inspection.objects.count() == 1
+
+    cases = [accepted_case(city, people["clerk"], n).pk for n in range(1, 6)]
+    sample = {
+        "department_id": city.department.pk,
+        "start": "2026-06-01",
+        "end": "2026-06-15",
+        "size": 2,
+        "seed": 7,
+    }
+    check = post(
+        "/api/v1/supervision/inspections",
+        {"kind": "random", "title": "随机抽查", "held_on": "2026-06-15", "sample": sample},
+        supervisor,
+    )
+    assert check.status_code == 201, check.content
+    drawn = inspections.draw_sample(
+        department_id=city.department.pk, start=D("2026-06-01"), end=D("2026-06-15"), size=2, seed=7
+    )
+    assert (check.json()["seed"], check.json()["sampled_cases"]) == (7, drawn)
+    assert len(drawn) == 2 and set(drawn) <= set(cases)
+    read = client.get(f"/api/v1/supervision/inspections/{check.json()['id']}", headers=supervisor)
+    assert read.json() == check.json()
+    listed = client.get("/api/v1/supervision/officers", headers=supervisor)
+    assert [(row["id"], row["reports"]) for row in listed.json()] == [(officer.pk, 1)]
+    assert client.get("/api/v1/supervision/officers", headers=clerk).status_code == 403

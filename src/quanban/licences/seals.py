@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from quanban.core.audit import sm3_hex
 from quanban.core.errors import Conflict, NotFound, ValidationFailed
 
 CURRENT = "current"
@@ -136,12 +137,6 @@ def algorithm(name: str) -> Algorithm:
     raise ValidationFailed(
         _("不支持的签章算法：%(name)s。") % {"name": name}, code="seal_algorithm_unknown"
     )
-
-
-def sm3_hex(data: bytes) -> str:
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(data)
-    return digest.finalize().hex()
 
 
 def b64(data: bytes) -> str:

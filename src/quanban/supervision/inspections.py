@@ -391,6 +391,25 @@ def finding_rectify(*, user: User, finding_id: int, rectification: str) -> Findi
     return row
 
 
+def officers_for(*, user: User, limit: int = 200) -> list[tuple[ExperienceOfficer, int]]:
+    """The experience officers (a supervisor), the latest term's end first, with how many
+    reports each has filed."""
+    _require_supervisor(user)
+    officers = ExperienceOfficer.objects.annotate(report_count=Count("reports")).order_by(
+        "-term_end", "pk"
+    )[:limit]
+    return [(officer, officer.report_count) for officer in officers]
+
+
+def inspection_get(*, user: User, inspection_id: int) -> Inspection:
+    """An inspection or an officer's report (a supervisor)."""
+    _require_supervisor(user)
+    inspection = Inspection.objects.filter(pk=inspection_id).first()
+    if inspection is None:
+        raise NotFound(_("找不到该督查。"), code="inspection_not_found")
+    return inspection
+
+
 def _answers_for(user: User, department_id: int) -> bool:
     """Does the user work in the department, or head it (or a unit above it)?"""
     if user.department_id == department_id:
