@@ -189,6 +189,45 @@ def test_a_routing_rule_for_the_item_and_area_wins(city, clerk, person, version)
     assert area_rule.pk != item_rule.pk
 
 
+def test_routing_takes_the_items_rule_then_one_for_the_area_then_the_departments(city, version):
+    """Which rules apply: the item's own, or its department's for any item; of them, those with
+    no area or an area the window sits in. The item's beats the department's, an area beats
+    none, then the priority. An online case (no window) has no area."""
+    from quanban.cases.services.runtime import case_route
+
+    other_hall = accounts.org_unit_create(
+        kind="hall", name="历下区政务服务中心", parent=city.district
+    )
+    second = accounts.org_unit_create(kind="office", name="市场准入审批处", parent=city.department)
+    anywhere = RoutingRule.objects.create(department=city.department, office=city.office)
+    in_hall = RoutingRule.objects.create(
+        department=city.department, office=second, area=city.hall, priority=5
+    )
+    # Never for this item: another department's rule, and the item's own in another hall.
+    elsewhere = accounts.org_unit_create(kind="office", name="综合处", parent=city.other_department)
+    RoutingRule.objects.create(
+        department=city.other_department, office=elsewhere, area=city.hall, priority=9
+    )
+    RoutingRule.objects.create(
+        item=version.item, department=city.department, office=second, area=other_hall, priority=9
+    )
+    at_window = Case(item_version=version, window=city.window)
+    online = Case(item_version=version, window=None)
+    assert case_route(at_window) == (city.department, second, in_hall, f"分办规则 #{in_hall.pk}")
+    assert case_route(online) == (
+        city.department,
+        city.office,
+        anywhere,
+        f"分办规则 #{anywhere.pk}",
+    )
+    higher = RoutingRule.objects.create(
+        department=city.department, office=city.office, area=city.city, priority=6, note="全市"
+    )
+    assert case_route(at_window)[2:] == (higher, "全市")
+    own = RoutingRule.objects.create(item=version.item, department=city.department, office=second)
+    assert case_route(at_window)[2] == own and case_route(online)[2] == own
+
+
 def test_a_rejection_needs_reason_and_legal_basis(city, clerk, person, version, reviewer, approver):
     case = accept(clerk, version, person, window=city.window)
     services.task_complete(user=reviewer, task=only_open(case), outcome="fail", opinion="不符合")

@@ -133,22 +133,23 @@ def case_route(case: Case) -> tuple[OrgUnit, OrgUnit | None, RoutingRule | None,
     rules without an area apply to it.
     """
     item = case.item_version.item
-    area_paths = _ancestor_paths(case.window) if case.window is not None else []
+    # The area's units are the window and every unit above it: the ids on its path.
+    area_ids = case.window.ancestor_ids() if case.window is not None else []
     department_id = item.implementing_department_id
-    rules = (
-        RoutingRule.objects.filter(Q(item=item) | Q(item__isnull=True))
-        .filter(Q(area__isnull=True) | Q(area__path__in=area_paths))
-        .filter(Q(item=item) | Q(department_id=department_id))
-        .select_related("department", "office", "area")
-    )
+    # The item's own rules, or the rules of its department for any item; of those, the ones
+    # without an area or with one the window sits in. Read without joins, the units after.
+    rules = RoutingRule.objects.filter(
+        Q(item_id=item.pk) | Q(item_id__isnull=True, department_id=department_id)
+    ).filter(Q(area_id__isnull=True) | Q(area_id__in=area_ids))
     best = max(
-        rules,
-        key=lambda r: (r.item_id is not None, r.area_id is not None, r.priority, -r.pk),
+        rules.values_list("pk", "item_id", "area_id", "priority", "department_id", "office_id"),
+        key=lambda r: (r[1] is not None, r[2] is not None, r[3], -r[0]),
         default=None,
     )
     if best is not None:
-        note = best.note or _("分办规则 #%(id)d") % {"id": best.pk}
-        return best.department, best.office, best, note
+        rule = RoutingRule.objects.select_related("department", "office").get(pk=best[0])
+        note = rule.note or _("分办规则 #%(id)d") % {"id": rule.pk}
+        return rule.department, rule.office, rule, note
     # The department's first office, and the department with it (one statement).
     office = (
         OrgUnit.objects.filter(parent_id=department_id, kind=OrgUnit.Kind.OFFICE, is_active=True)
