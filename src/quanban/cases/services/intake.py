@@ -436,12 +436,15 @@ def _reuse(
         if isinstance(applicant, NaturalPerson)
         else {"case__entity": applicant}
     )
+    # The earlier rows' file and case number only: a case's row is wide.
     earlier = {
-        row.pk: row
-        for row in CaseMaterial.objects.filter(pk__in=list(reuse.values()), received=True, **owner)
+        pk: (file, number or f"#{case_id}")
+        for pk, file, case_id, number in CaseMaterial.objects.filter(
+            pk__in=list(reuse.values()), received=True, **owner
+        )
         .exclude(case=case)
         .exclude(case__state__in=UNREUSABLE_CASE_STATES)
-        .select_related("case", "material")
+        .values_list("pk", "file", "case_id", "case__number")
     }
     now = clock.now()
     for material_id, earlier_id in sorted(reuse.items()):
@@ -454,12 +457,11 @@ def _reuse(
                 field="reuse",
                 extra={"material_id": material_id},
             )
-        row.file = source.file
+        row.file, row.source_ref = source
         row.received = True
         row.received_at = now
         row.source = CaseMaterial.Source.REUSED
-        row.source_ref = source.case.number or f"#{source.case_id}"
-        row.reused_from = source
+        row.reused_from_id = earlier_id
         row.save(
             update_fields=["file", "received", "received_at", "source", "source_ref", "reused_from"]
         )
