@@ -211,6 +211,43 @@ def test_a_pad_in_a_district_hall_counts_for_the_district(world):
     assert (row.window_id, row.hall_id, row.district_id) == (window.pk, hall.pk, city.district.pk)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_one_pad_invitation_used_twice_at_once_rates_once(world):
+    """Two submissions of one pad's token at the same moment: the second waits for the first's
+    row, then finds it used (404) — one rating, one audit record."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises whole-database writes")
+    invite, token = services.rating_pad_open(user=world["clerk"], window=world["city"].window)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def rate(level: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.rating_submit_by_token(token=token, level=level, user=world["clerk"])
+            outcomes.append("rated")
+        except NotFound as error:
+            outcomes.append(error.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=rate, args=(level,)) for level in (5, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["rated", "rating_invite_invalid"]
+    rating = Rating.objects.get()
+    assert (rating.invite_id, RatingInvite.objects.get().used_at) == (invite.pk, rating.rated_at)
+    assert AuditRecord.objects.filter(action="rating.create").count() == 1
+    # A bad rating opens a follow-up: exactly when the bad one won.
+    assert FollowUp.objects.count() == (1 if rating.level == 1 else 0)
+
+
 def test_the_pad_is_the_opening_clerks_only(world):
     _invite, token = services.rating_pad_open(user=world["clerk"], window=world["city"].window)
     for user in (None, world["head"]):

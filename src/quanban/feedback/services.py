@@ -251,9 +251,9 @@ def _invite_use_sql(vendor: str) -> str:
 
 def _invite_use(token: str, now: dt.datetime) -> tuple[RatingInvite, int | None, int | None]:
     """The invitation a token names, marked used at ``now`` in the same statement, with its
-    window's hall and district; ``NotFound`` as
-    ``invite_for_token``. Of two uses at once, the second waits for the first's row and then
-    finds it used; the caller's transaction undoes the use if the rating is refused."""
+    window's hall and district; ``NotFound`` as ``invite_for_token``. Of two uses at once, the
+    second waits for the first's row and then finds it used; the caller's transaction undoes the
+    use if the rating is refused."""
     found = rows.instances(
         RatingInvite,
         _invite_use_sql(connection.vendor),
