@@ -36,12 +36,14 @@ def _working_day_cache_reset():
 
 @pytest.fixture(autouse=True)
 def _compiled_rules_reset():
-    """Instant-approval rule sets compiled in one test must not meet another test's database,
-    which may reuse a (key, number) after rolling back."""
+    """Instant-approval rule sets compiled, and published versions kept, in one test must not
+    meet another test's database, which may reuse a (key, number) or an id after rolling back."""
     yield
     from quanban.catalogue.rules import rule_set_cache_clear
+    from quanban.catalogue.selectors import version_published_cache_clear
 
     rule_set_cache_clear()
+    version_published_cache_clear()
 
 
 @pytest.fixture

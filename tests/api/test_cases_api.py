@@ -19,7 +19,14 @@ from quanban.api.preconditions import expected_version
 from quanban.api.routers import cases as cases_router
 from quanban.api.routers import tasks as tasks_router
 from quanban.cases import selectors
-from quanban.cases.models import Case, CaseSuspension, Channel, IdempotencyKey, Task
+from quanban.cases.models import (
+    Case,
+    CaseMaterial,
+    CaseSuspension,
+    Channel,
+    IdempotencyKey,
+    Task,
+)
 from quanban.cases.services.runtime import OUTCOMES
 from quanban.core.models import AuditRecord
 from tests import factories
@@ -427,6 +434,43 @@ def test_the_request_hash_covers_method_path_and_body(rf):
 
 
 # --- The applicant's own cases -----------------------------------------------------------------
+
+
+def materials_of(case_id: int) -> list[str]:
+    return list(
+        CaseMaterial.objects.filter(case_id=case_id)
+        .order_by("material__seq")
+        .values_list("material__name", flat=True)
+    )
+
+
+def test_a_superseded_version_is_refused_at_once_and_the_new_one_has_its_own_list(
+    city, version, citizen_with_person
+):
+    """A submission keeps the published version it met (catalogue.version_published); a new
+    version published since retires it, and the next submission of the old one is refused at
+    once, while the new one lists its own materials."""
+    from quanban.catalogue import services as catalogue
+
+    me = Caller.of(citizen_with_person)
+    first = ok(me.post(MY, {"item_version_id": version.pk, "channel": "2"}), 201)
+    assert materials_of(first["id"]) == ["食品经营许可申请书"]
+    draft = catalogue.version_new_draft(user=None, item=version.item)
+    catalogue.material_add(
+        user=None,
+        version=draft,
+        name="经营场所证明",
+        form="4",
+        necessity="1",
+        source="10",
+        original_count=1,
+    )
+    catalogue.version_publish(user=None, version=catalogue.version_submit(user=None, version=draft))
+    cases_before = Case.objects.count()
+    problem(me.post(MY, {"item_version_id": version.pk, "channel": "2"}), 404, "item_not_found")
+    assert Case.objects.count() == cases_before
+    second = ok(me.post(MY, {"item_version_id": draft.pk, "channel": "2"}), 201)
+    assert materials_of(second["id"]) == ["食品经营许可申请书", "经营场所证明"]
 
 
 def test_an_applicant_applies_follows_and_withdraws_their_own_case(

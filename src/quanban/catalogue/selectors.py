@@ -8,9 +8,12 @@ department id, and district (an organisation unit above the implementing departm
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
@@ -82,6 +85,58 @@ def require_catalogue_scope(user: Any, department: OrgUnit, perm: str) -> None:
 
 def _versions() -> QuerySet[ItemVersion]:
     return ItemVersion.objects.select_related("item", "item__implementing_department")
+
+
+# A published version's content never changes (only a draft is edited: services._editable_draft),
+# so a submission keeps each one it meets, with its item, department, materials and situations,
+# for PUBLISHED_TTL_S in this process. Every use first asks the database, in one statement written
+# out once, whether it is still that publication: one withdrawn or superseded since is refused at
+# once. The item's and department's names show within the minute after they change.
+PUBLISHED_TTL_S = 60.0
+_PUBLISHED: dict[int, tuple[float, Any, ItemVersion]] = {}
+
+
+@functools.cache
+def _publication_sql(vendor: str) -> str:
+    # ``vendor`` is the cache's key: the quoting is the vendor's.
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {q('published_at')} FROM {q(ItemVersion._meta.db_table)}"
+        f" WHERE {q('id')} = %s AND {q('state')} = %s"
+    )
+
+
+def version_published(version_id: int) -> ItemVersion | None:
+    """The version if it is published now, with what a submission reads of it; None if not."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _publication_sql(connection.vendor), [version_id, ItemVersion.State.PUBLISHED]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        _PUBLISHED.pop(version_id, None)
+        return None
+    now = time.monotonic()
+    cached = _PUBLISHED.get(version_id)
+    # The publication's moment tells a re-published or (in tests) re-created version apart.
+    if cached is not None and now - cached[0] < PUBLISHED_TTL_S and cached[1] == row[0]:
+        return cached[2]
+    version = (
+        versions_published()
+        .prefetch_related(_materials_prefetch(), _situations_prefetch())
+        .filter(pk=version_id)
+        .first()
+    )
+    if version is None:
+        return None
+    if len(_PUBLISHED) > 10_000:
+        _PUBLISHED.clear()
+    _PUBLISHED[version_id] = (now, row[0], version)
+    return version
+
+
+def version_published_cache_clear() -> None:
+    _PUBLISHED.clear()
 
 
 def version_get(*, version_id: int) -> ItemVersion:

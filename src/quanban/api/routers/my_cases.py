@@ -178,7 +178,7 @@ def my_case_submit(
 
     def run() -> tuple[int, MyCaseOut]:
         # Published versions only: a draft's name is nobody's business outside the catalogue.
-        version = catalogue.versions_published().filter(pk=payload.item_version_id).first()
+        version = catalogue.version_published(payload.item_version_id)
         if version is None:
             raise NotFound(
                 _("找不到该事项，或该事项尚未发布。"),
