@@ -11,10 +11,11 @@ on (case, step, department) would refuse a second opening anyway).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -40,6 +41,7 @@ from quanban.cases.services._common import (
 from quanban.catalogue import codes, rules
 from quanban.catalogue import process as definitions
 from quanban.core import clock
+from quanban.core import rows as sql_rows
 from quanban.core.audit import audit_batch, audit_record, snapshot
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationFailed
 from quanban.licences.services import licence_issue_with_result
@@ -126,41 +128,66 @@ def task_may_work(user: User, task: Task) -> bool:
 # --- Routing (分转中枢) -------------------------------------------------------------------------
 
 
+@functools.cache
+def _routing_sql(vendor: str) -> tuple[str, str]:
+    """The two statements of routing, written out once (every acceptance runs them): the rule
+    that applies, and the units it names or the department's first office with the department.
+    ``vendor`` is the cache's key: the quoting is the vendor's."""
+    q = connection.ops.quote_name
+    rules, units = q(RoutingRule._meta.db_table), q(OrgUnit._meta.db_table)
+    # The item's own rules, or its department's for any item; of those, the ones without an area
+    # or with one on the window's path (the path is the chain of ids, "/1/4/17/"). The item's
+    # own first, then one with an area, then the priority, then the oldest.
+    rule = (
+        f"SELECT {sql_rows.columns(RoutingRule, 'r')} FROM {rules} r"
+        f" WHERE (r.{q('item_id')} = %s"
+        f" OR (r.{q('item_id')} IS NULL AND r.{q('department_id')} = %s))"
+        f" AND (r.{q('area_id')} IS NULL"
+        f" OR %s LIKE '%%/' || CAST(r.{q('area_id')} AS TEXT) || '/%%')"
+        f" ORDER BY (r.{q('item_id')} IS NOT NULL) DESC, (r.{q('area_id')} IS NOT NULL) DESC,"
+        f" r.{q('priority')} DESC, r.{q('id')} LIMIT 1"
+    )
+    named = (
+        f"SELECT {sql_rows.columns(OrgUnit, 'u')} FROM {units} u"
+        f" WHERE u.{q('id')} = %s OR u.{q('id')} = %s"
+        f" OR u.{q('id')} = (SELECT o.{q('id')} FROM {units} o"
+        f" WHERE o.{q('parent_id')} = %s AND o.{q('kind')} = %s AND o.{q('is_active')}"
+        f" ORDER BY o.{q('sort')}, o.{q('id')} LIMIT 1)"
+    )
+    return rule, named
+
+
 def case_route(case: Case) -> tuple[OrgUnit, OrgUnit | None, RoutingRule | None, str]:
     """The lead department and office of a case, the rule that chose them and why.
 
     The case's area is its window (and everything above it); an online case has none, so only
-    rules without an area apply to it.
+    rules without an area apply to it. Without a rule: the implementing department and its first
+    office.
     """
     item = case.item_version.item
-    # The area's units are the window and every unit above it: the ids on its path.
-    area_ids = case.window.ancestor_ids() if case.window is not None else []
     department_id = item.implementing_department_id
-    # The item's own rules, or the rules of its department for any item; of those, the ones
-    # without an area or with one the window sits in. Read without joins, the units after.
-    rules = RoutingRule.objects.filter(
-        Q(item_id=item.pk) | Q(item_id__isnull=True, department_id=department_id)
-    ).filter(Q(area_id__isnull=True) | Q(area_id__in=area_ids))
-    best = max(
-        rules.values_list("pk", "item_id", "area_id", "priority", "department_id", "office_id"),
-        key=lambda r: (r[1] is not None, r[2] is not None, r[3], -r[0]),
-        default=None,
-    )
-    if best is not None:
-        rule = RoutingRule.objects.select_related("department", "office").get(pk=best[0])
+    path = case.window.path if case.window is not None else ""
+    rule_sql, units_sql = _routing_sql(connection.vendor)
+    found = sql_rows.instances(RoutingRule, rule_sql, [item.pk, department_id, path])
+    rule = found[0][0] if found else None
+    if rule is not None:
+        units = {
+            u.pk: u
+            for u, _extra in sql_rows.instances(
+                OrgUnit, units_sql, [rule.department_id, rule.office_id, None, OrgUnit.Kind.OFFICE]
+            )
+        }
         note = rule.note or _("分办规则 #%(id)d") % {"id": rule.pk}
-        return rule.department, rule.office, rule, note
-    # The department's first office, and the department with it (one statement).
-    office = (
-        OrgUnit.objects.filter(parent_id=department_id, kind=OrgUnit.Kind.OFFICE, is_active=True)
-        .select_related("parent")
-        .order_by("sort", "pk")
-        .first()
-    )
-    if office is not None:
-        assert office.parent is not None
-        return office.parent, office, None, _("默认：事项实施部门")
-    return item.implementing_department, None, None, _("默认：事项实施部门")
+        return units[rule.department_id], units[rule.office_id], rule, note
+    units = {
+        u.pk: u
+        for u, _extra in sql_rows.instances(
+            OrgUnit, units_sql, [department_id, None, department_id, OrgUnit.Kind.OFFICE]
+        )
+    }
+    department = units.pop(department_id)
+    office = next(iter(units.values()), None)
+    return department, office, None, _("默认：事项实施部门")
 
 
 # --- Starting and advancing -----------------------------------------------------------------
