@@ -38,3 +38,38 @@ def test_no_row_is_an_empty_list():
     table = connection.ops.quote_name(AuditRecord._meta.db_table)
     sql = f"SELECT {rows.columns(AuditRecord)} FROM {table} WHERE action = %s"
     assert rows.instances(AuditRecord, sql, ["none.such"]) == []
+
+
+def test_insert_writes_the_row_the_orm_would_and_numbers_it():
+    """An auto-numbered row with JSON and defaults, and a row whose key the model makes (UUID)."""
+    import datetime as dt
+
+    from quanban.notify.models import OutboxMessage
+
+    at = dt.datetime(2026, 6, 15, 2, 0, 1, 123456, tzinfo=dt.UTC)
+    record = rows.insert(
+        AuditRecord(
+            seq=9001,
+            at=at,
+            action="test.insert",
+            changes={"a": [None, "二"]},
+            prev_hash="p",
+            hash="h",
+        )
+    )
+    assert record.pk is not None and not record._state.adding and record._state.db == "default"
+    stored = AuditRecord.objects.get(pk=record.pk)
+    assert _fields(stored) == _fields(record)
+    assert (stored.at, stored.changes, stored.result) == (at, {"a": [None, "二"]}, "ok")
+    message = rows.insert(
+        OutboxMessage(
+            channel="sms", recipient="13900001111", body="测试", created_at=at, next_attempt_at=at
+        )
+    )
+    assert OutboxMessage.objects.filter(pk=message.pk).values_list(
+        "body", "state", "attempts"
+    ).get() == (
+        "测试",
+        "pending",
+        0,
+    )

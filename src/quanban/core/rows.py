@@ -1,9 +1,10 @@
-"""Model instances from a statement written out once, for the hottest reads.
+"""Model instances read, and rows inserted, with statements written out once: the hot paths.
 
 ``Model.objects.raw()`` works out again, on every call, which column is which field and how each
 converts. ``instances`` works it out once per model and database vendor: the statement selects
 the model's concrete fields in declaration order (``columns``), then any extra columns, which come
-back beside each instance.
+back beside each instance. ``insert`` writes a new row the same way, where ``Model.objects.create``
+compiles its INSERT again on every call.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models import signals
 
 M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -58,3 +60,44 @@ def instances(model: type[M], sql: str, params: Sequence[Any]) -> list[tuple[M, 
                 values[i] = converter(values[i], col, connection)
         out.append((model.from_db(connection.alias, names, values), tuple(row[width:])))
     return out
+
+
+@functools.cache
+def _insert_layout(
+    model: type[models.Model], vendor: str
+) -> tuple[str, tuple[models.Field[Any, Any], ...], bool]:
+    """The INSERT of one row of ``model`` on ``vendor``: the statement, the fields whose values it
+    takes in order, and whether the database numbers the row (an auto primary key, returned)."""
+    meta = model._meta
+    auto = meta.auto_field is not None
+    fields = tuple(f for f in meta.local_concrete_fields if not (auto and f is meta.auto_field))
+    for field in fields:
+        # Values the database computes itself are not written by this statement.
+        assert not getattr(field, "generated", False) and not field.has_db_default(), field
+    q = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {q(meta.db_table)} ({', '.join(q(str(f.column)) for f in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    if auto:
+        sql += f" RETURNING {q(str(meta.pk.column))}"
+    return sql, fields, auto
+
+
+def insert(obj: M) -> M:
+    """Insert ``obj`` as a new row with a statement written out once per model and vendor, as
+    ``obj.save(force_insert=True)`` would (field defaults and ``pre_save`` applied), and return
+    it saved. A model with save signals is saved by the ORM, so that they fire."""
+    model = type(obj)
+    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+        obj.save(force_insert=True)
+        return obj
+    sql, fields, auto = _insert_layout(model, connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if auto:
+            obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj

@@ -398,17 +398,19 @@ def _create_rating(
         # One rating a case at a time: the case row is the lock (a finished case changes no more).
         Case.objects.select_for_update(of=("self",)).filter(pk=case.pk).values_list("pk").get()
         number = _replace_current(case, now)
-    rating = Rating.objects.create(
-        kind=kind,
-        channel=channel,
-        case=case,
-        invite=invite,
-        number=number,
-        rated_at=now,
-        rated_on=timezone.localdate(now),
-        **fields,
-        **subjects,
-        **rater,
+    rating = rows.insert(
+        Rating(
+            kind=kind,
+            channel=channel,
+            case=case,
+            invite=invite,
+            number=number,
+            rated_at=now,
+            rated_on=timezone.localdate(now),
+            **fields,
+            **subjects,
+            **rater,
+        )
     )
     audit_record(
         action="rating.create",

@@ -46,6 +46,7 @@ from quanban.catalogue.selectors import material_list_for_answers
 from quanban.core import clock
 from quanban.core.audit import audit_batch
 from quanban.core.errors import Conflict, ValidationFailed
+from quanban.core.rows import insert as rows_insert
 
 MAX_FORM_FIELDS = 100
 
@@ -254,20 +255,22 @@ def _create(
             field="received_material_ids",
         )
     now = clock.now()
-    case = Case.objects.create(
-        item_version=item_version,
-        person=applicant if isinstance(applicant, NaturalPerson) else None,
-        entity=applicant if isinstance(applicant, LegalEntity) else None,
-        channel=channel,
-        state=State.RECEIVED,
-        first_responder=first_responder,
-        submitted_by=submitted_by,
-        window=window,
-        answers={str(k): v for k, v in sorted(clean_answers.items())},
-        form_data=form,
-        received_at=now,
-        created_at=now,
-        updated_at=now,
+    case = rows_insert(
+        Case(
+            item_version=item_version,
+            person=applicant if isinstance(applicant, NaturalPerson) else None,
+            entity=applicant if isinstance(applicant, LegalEntity) else None,
+            channel=channel,
+            state=State.RECEIVED,
+            first_responder=first_responder,
+            submitted_by=submitted_by,
+            window=window,
+            answers={str(k): v for k, v in sorted(clean_answers.items())},
+            form_data=form,
+            received_at=now,
+            created_at=now,
+            updated_at=now,
+        )
     )
     rows = [
         CaseMaterial(case=case, material=m)
