@@ -106,20 +106,27 @@ def _publication_sql(vendor: str) -> str:
     )
 
 
-def version_published(version_id: int) -> ItemVersion | None:
-    """The version if it is published now, with what a submission reads of it; None if not."""
+def version_publication(version_id: int) -> Any:
+    """When the version was published, as the database gives it, if it is published now; else
+    None. One statement written out once: intake asks it of every submission."""
     with connection.cursor() as cursor:
         cursor.execute(
             _publication_sql(connection.vendor), [version_id, ItemVersion.State.PUBLISHED]
         )
         row = cursor.fetchone()
-    if row is None:
+    return None if row is None else row[0]
+
+
+def version_published(version_id: int) -> ItemVersion | None:
+    """The version if it is published now, with what a submission reads of it; None if not."""
+    published = version_publication(version_id)
+    if published is None:
         _PUBLISHED.pop(version_id, None)
         return None
     now = time.monotonic()
     cached = _PUBLISHED.get(version_id)
     # The publication's moment tells a re-published or (in tests) re-created version apart.
-    if cached is not None and now - cached[0] < PUBLISHED_TTL_S and cached[1] == row[0]:
+    if cached is not None and now - cached[0] < PUBLISHED_TTL_S and cached[1] == published:
         return cached[2]
     version = (
         versions_published()
@@ -131,7 +138,7 @@ def version_published(version_id: int) -> ItemVersion | None:
         return None
     if len(_PUBLISHED) > 10_000:
         _PUBLISHED.clear()
-    _PUBLISHED[version_id] = (now, row[0], version)
+    _PUBLISHED[version_id] = (now, published, version)
     return version
 
 

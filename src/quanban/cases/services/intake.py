@@ -42,7 +42,7 @@ from quanban.cases.services._common import (
 from quanban.cases.services.provenance import materials_fetch, unretained_proof
 from quanban.catalogue import codes
 from quanban.catalogue.models import ItemVersion
-from quanban.catalogue.selectors import material_list_for_answers
+from quanban.catalogue.selectors import material_list_for_answers, version_publication
 from quanban.core import clock
 from quanban.core.audit import audit_batch
 from quanban.core.errors import Conflict, ValidationFailed
@@ -236,8 +236,7 @@ def _create(
     clean_answers = {int(k): int(v) for k, v in answers.items()}
     form = _clean_form(form_data)
     # Read the state now, not from the caller's copy: it may have been retired meanwhile.
-    state = ItemVersion.objects.filter(pk=item_version.pk).values_list("state", flat=True)
-    if state.first() != ItemVersion.State.PUBLISHED:
+    if version_publication(item_version.pk) is None:
         raise Conflict(
             _("事项“%(name)s”的该版本未发布或已停用，不能收件。") % {"name": item_version.name},
             code="version_not_published",
