@@ -84,11 +84,17 @@ def _account(case: Case) -> tuple[User | None, str]:
     assert applicant is not None  # the database keeps exactly one applicant a case
     user = None
     if applicant.user_id is not None:
-        user = (
-            User.objects.select_related("notify_preference")
-            .filter(pk=applicant.user_id, is_active=True)
-            .first()
-        )
+        submitter = case.submitted_by if Case.submitted_by.is_cached(case) else None
+        if submitter is not None and submitter.pk == applicant.user_id:
+            # The applicant submitted it themselves: their account is in hand (signed in, so
+            # active); its preferences are read when the message is made.
+            user = submitter
+        else:
+            user = (
+                User.objects.select_related("notify_preference")
+                .filter(pk=applicant.user_id, is_active=True)
+                .first()
+            )
     return user, applicant.phone
 
 

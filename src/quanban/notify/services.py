@@ -14,6 +14,7 @@ a failed message is an administrator's act and is (``outbox_resend``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from quanban.accounts.models import User
 from quanban.accounts.roles import Perm
 from quanban.accounts.selectors import require_perm
 from quanban.core import clock
+from quanban.core import rows as sql_rows
 from quanban.core.audit import audit_record
 from quanban.core.errors import Conflict, NotFound, ValidationFailed
 from quanban.core.masking import mask_phone
@@ -308,13 +310,30 @@ def _preference(user: User, row: NotificationPreference | None) -> Preference:
     )
 
 
+@functools.cache
+def _preference_sql(vendor: str) -> str:
+    # ``vendor`` is the cache's key: the quoting is the vendor's.
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {sql_rows.columns(NotificationPreference)}"
+        f" FROM {q(NotificationPreference._meta.db_table)} WHERE {q('user_id')} = %s"
+    )
+
+
 def preference_for(user: User) -> Preference:
-    """The user's choices, or the defaults when they never chose (one query, or none when the
-    row came with the user through ``select_related("notify_preference")``)."""
-    try:
-        row: NotificationPreference | None = user.notify_preference
-    except NotificationPreference.DoesNotExist:
-        row = None
+    """The user's choices, or the defaults when they never chose (one statement written out
+    once, or none when the row came with the user through ``select_related("notify_preference")``
+    or was read before)."""
+    related = User.notify_preference.related
+    if related.is_cached(user):
+        cached = related.get_cached_value(user)
+        row = cached if isinstance(cached, NotificationPreference) else None
+    else:
+        found = sql_rows.instances(
+            NotificationPreference, _preference_sql(connection.vendor), [user.pk]
+        )
+        row = found[0][0] if found else None
+        related.set_cached_value(user, row)
     return _preference(user, row)
 
 
