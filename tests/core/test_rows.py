@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from quanban.core import rows
 from quanban.core.audit import audit_record
@@ -73,3 +74,26 @@ def test_insert_writes_the_row_the_orm_would_and_numbers_it():
         "pending",
         0,
     )
+
+
+def test_related_one_reads_a_reverse_one_to_one_once_and_caches_both_sides(
+    django_assert_num_queries,
+):
+    from quanban.accounts.models import User
+    from quanban.notify.models import NotificationPreference
+    from tests import factories
+
+    chose, never = factories.make_citizen("13900001111"), factories.make_citizen("13900002222")
+    NotificationPreference.objects.create(
+        user=chose, sms=False, language="en", updated_at=timezone.now()
+    )
+    chose, never = User.objects.get(pk=chose.pk), User.objects.get(pk=never.pk)
+    with django_assert_num_queries(2):
+        row = rows.related_one(chose, "notify_preference")
+        assert rows.related_one(never, "notify_preference") is None
+    assert (row.user_id, row.sms, row.language) == (chose.pk, False, "en")
+    with django_assert_num_queries(0):
+        assert rows.related_one(chose, "notify_preference") is row
+        assert chose.notify_preference is row and row.user is chose
+        assert rows.related_one(never, "notify_preference") is None
+        assert getattr(never, "notify_preference", None) is None

@@ -101,3 +101,27 @@ def insert(obj: M) -> M:
     obj._state.adding = False
     obj._state.db = connection.alias
     return obj
+
+
+@functools.cache
+def _related_sql(model: type[models.Model], column: str, vendor: str) -> str:
+    # ``vendor`` is the cache's key: the quoting is the vendor's.
+    q = connection.ops.quote_name
+    return f"SELECT {columns(model)} FROM {q(model._meta.db_table)} WHERE {q(column)} = %s"
+
+
+def related_one(obj: models.Model, accessor: str) -> Any:
+    """``obj``'s reverse one-to-one (``accessor``: ``user`` and ``"person"``), or None when there
+    is none, read with a statement written out once and cached on both sides as the ORM would
+    (so ``getattr(obj, accessor, None)`` then asks nothing)."""
+    # The model from its options, not type(obj): a request's user is a lazy wrapper.
+    related = getattr(obj._meta.model, accessor).related
+    if related.is_cached(obj):
+        return related.get_cached_value(obj)
+    model, field = related.related_model, related.field
+    found = instances(model, _related_sql(model, field.column, connection.vendor), [obj.pk])
+    row = found[0][0] if found else None
+    related.set_cached_value(obj, row)
+    if row is not None:
+        field.set_cached_value(row, obj)
+    return row

@@ -14,7 +14,6 @@ a failed message is an administrator's act and is (``outbox_resend``).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -310,31 +309,12 @@ def _preference(user: User, row: NotificationPreference | None) -> Preference:
     )
 
 
-@functools.cache
-def _preference_sql(vendor: str) -> str:
-    # ``vendor`` is the cache's key: the quoting is the vendor's.
-    q = connection.ops.quote_name
-    return (
-        f"SELECT {sql_rows.columns(NotificationPreference)}"
-        f" FROM {q(NotificationPreference._meta.db_table)} WHERE {q('user_id')} = %s"
-    )
-
-
 def preference_for(user: User) -> Preference:
     """The user's choices, or the defaults when they never chose (one statement written out
     once, or none when the row came with the user through ``select_related("notify_preference")``
     or was read before)."""
-    related = User.notify_preference.related
-    if related.is_cached(user):
-        cached = related.get_cached_value(user)
-        row = cached if isinstance(cached, NotificationPreference) else None
-    else:
-        found = sql_rows.instances(
-            NotificationPreference, _preference_sql(connection.vendor), [user.pk]
-        )
-        row = found[0][0] if found else None
-        related.set_cached_value(user, row)
-    return _preference(user, row)
+    row = sql_rows.related_one(user, "notify_preference")
+    return _preference(user, row if isinstance(row, NotificationPreference) else None)
 
 
 def quiet_until(now: dt.datetime, preference: Preference) -> dt.datetime | None:

@@ -47,6 +47,7 @@ from quanban.core import clock
 from quanban.core.audit import audit_batch
 from quanban.core.errors import Conflict, ValidationFailed
 from quanban.core.rows import insert as rows_insert
+from quanban.core.rows import related_one
 
 MAX_FORM_FIELDS = 100
 
@@ -359,8 +360,8 @@ def case_submit_online(
         raise ValidationFailed(
             _("网上申报须使用申请人账号。"), code="applicant_account_required", field="user"
         )
-    applicant: NaturalPerson | LegalEntity | None = (
-        getattr(user, "entity", None) if as_entity else getattr(user, "person", None)
+    applicant: NaturalPerson | LegalEntity | None = related_one(
+        user, "entity" if as_entity else "person"
     )
     if applicant is None:
         raise ValidationFailed(
