@@ -4,7 +4,8 @@
 converts. ``instances`` works it out once per model and database vendor: the statement selects
 the model's concrete fields in declaration order (``columns``), then any extra columns, which come
 back beside each instance. ``insert`` writes a new row the same way, where ``Model.objects.create``
-compiles its INSERT again on every call.
+compiles its INSERT again on every call; ``related_one`` reads a reverse one-to-one (a user's
+person, their notification preferences).
 """
 
 from __future__ import annotations
