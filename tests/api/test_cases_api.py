@@ -444,6 +444,19 @@ def materials_of(case_id: int) -> list[str]:
     )
 
 
+def test_a_published_version_without_its_moment_still_takes_submissions(
+    city, version, citizen_with_person
+):
+    """The model allows a published version without ``published_at`` (an import, old data):
+    whether it is published is its state, not that moment."""
+    from quanban.catalogue.models import ItemVersion
+
+    ItemVersion.objects.filter(pk=version.pk).update(published_at=None)
+    me = Caller.of(citizen_with_person)
+    created = ok(me.post(MY, {"item_version_id": version.pk, "channel": "2"}), 201)
+    assert materials_of(created["id"]) == ["食品经营许可申请书"]
+
+
 def test_a_superseded_version_is_refused_at_once_and_the_new_one_has_its_own_list(
     city, version, citizen_with_person
 ):

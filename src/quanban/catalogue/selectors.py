@@ -106,15 +106,16 @@ def _publication_sql(vendor: str) -> str:
     )
 
 
-def version_publication(version_id: int) -> Any:
-    """When the version was published, as the database gives it, if it is published now; else
-    None. One statement written out once: intake asks it of every submission."""
+def version_publication(version_id: int) -> tuple[Any, ...] | None:
+    """``(published_at,)`` as the database gives it if the version is published now, else None
+    (the row decides, not its value: a published version without the moment is still published).
+    One statement written out once: intake asks it of every submission."""
     with connection.cursor() as cursor:
         cursor.execute(
             _publication_sql(connection.vendor), [version_id, ItemVersion.State.PUBLISHED]
         )
         row = cursor.fetchone()
-    return None if row is None else row[0]
+    return None if row is None else tuple(row)
 
 
 def version_published(version_id: int) -> ItemVersion | None:

@@ -112,9 +112,9 @@ def _related_sql(model: type[models.Model], column: str, vendor: str) -> str:
 
 
 def related_one(obj: models.Model, accessor: str) -> Any:
-    """``obj``'s reverse one-to-one (``accessor``: ``user`` and ``"person"``), or None when there
-    is none, read with a statement written out once and cached on both sides as the ORM would
-    (so ``getattr(obj, accessor, None)`` then asks nothing)."""
+    """``obj``'s reverse one-to-one (``related_one(user, "person")``), or None when there is
+    none, read with a statement written out once and cached on both sides as the ORM would (so
+    ``getattr(obj, accessor, None)`` then asks nothing)."""
     # The model from its options, not type(obj): a request's user is a lazy wrapper.
     related = getattr(obj._meta.model, accessor).related
     if related.is_cached(obj):
