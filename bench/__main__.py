@@ -38,6 +38,9 @@ def main() -> int:
     parser.add_argument("names", nargs="*", default=BENCHMARKS)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quanban.config.settings_test")
+    # A server runs with DEBUG off (docs/operations.md): with it on, Django keeps and formats
+    # every statement, which would weigh on the in-process benchmarks and not on a server.
+    os.environ.setdefault("QUANBAN_DEBUG", "0")
     import django
 
     django.setup()

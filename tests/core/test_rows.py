@@ -97,3 +97,92 @@ def test_related_one_reads_a_reverse_one_to_one_once_and_caches_both_sides(
         assert chose.notify_preference is row and row.user is chose
         assert rows.related_one(never, "notify_preference") is None
         assert getattr(never, "notify_preference", None) is None
+
+
+def _unit_fields(unit) -> dict[str, object]:
+    return {f.attname: getattr(unit, f.attname) for f in unit._meta.concrete_fields}
+
+
+def test_joined_instances_read_what_select_related_reads_and_cache_the_joined_rows(
+    django_assert_num_queries,
+):
+    """A window, its hall and the hall's city, and the city, whose parent is missing (LEFT JOIN:
+    None, cached, so reading it asks nothing)."""
+    from quanban.accounts.models import OrgUnit
+    from tests import factories
+
+    city = factories.make_city()
+    related = ("parent", "parent__parent")
+    join = rows.joined(OrgUnit, related, connection.vendor)
+    sql = f"SELECT {join.columns}, 7 FROM {join.tables} WHERE t0.id IN (%s, %s) ORDER BY t0.id"
+    with django_assert_num_queries(1):
+        found = rows.instances(OrgUnit, sql, [city.window.pk, city.city.pk], related=related)
+        (top, top_extra), (window, window_extra) = found
+        assert (window.parent.name, window.parent.parent.name) == ("济南市民中心", "济南市")
+        assert top.parent is None
+        assert (top_extra, window_extra) == ((7,), (7,))
+    expected = OrgUnit.objects.select_related(*related).get(pk=city.window.pk)
+    assert _unit_fields(window) == _unit_fields(expected)
+    assert _unit_fields(window.parent) == _unit_fields(expected.parent)
+    assert _unit_fields(window.parent.parent) == _unit_fields(expected.parent.parent)
+    assert not window.parent._state.adding and window.parent._state.db == "default"
+
+
+def test_update_writes_only_the_fields_named_and_refuses_a_missing_row():
+    from django.db import DatabaseError
+
+    from quanban.accounts.models import OrgUnit
+    from tests import factories
+
+    city = factories.make_city()
+    office = OrgUnit.objects.get(pk=city.office.pk)
+    stale = OrgUnit.objects.get(pk=city.office.pk)
+    office.name, office.phone = "准入审批处", "0531-12345678"
+    rows.update(office, ["name"])
+    stored = OrgUnit.objects.get(pk=office.pk)
+    assert (stored.name, stored.phone) == ("准入审批处", stale.phone)
+    assert _unit_fields(stored) == {**_unit_fields(stale), "name": "准入审批处"}
+    gone = OrgUnit(pk=office.pk + 1000, name="无")
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        rows.update(gone, ["name"])
+    assert not OrgUnit.objects.filter(name="无").exists()
+
+
+def test_insert_many_writes_the_rows_bulk_create_would_and_numbers_them_in_order():
+    import datetime as dt
+
+    from quanban.notify.models import OutboxMessage
+
+    at = dt.datetime(2026, 6, 15, 2, 0, 1, tzinfo=dt.UTC)
+    made = rows.insert_many(
+        [
+            AuditRecord(seq=9100 + n, at=at, action=f"test.many.{n}", prev_hash="p", hash=f"h{n}")
+            for n in range(3)
+        ]
+    )
+    stored = AuditRecord.objects.filter(pk__in=[r.pk for r in made]).values_list(
+        "pk", "seq", "action"
+    )
+    assert sorted(stored) == [(r.pk, r.seq, r.action) for r in made]
+    assert [r.action for r in made] == ["test.many.0", "test.many.1", "test.many.2"]
+    assert all(not r._state.adding for r in made)
+    # Keys the model makes (UUIDs), and one row, and none.
+    texts = rows.insert_many(
+        [
+            OutboxMessage(
+                channel="sms",
+                recipient=f"1390000{n:04d}",
+                body=f"第{n}条",
+                created_at=at,
+                next_attempt_at=at,
+            )
+            for n in range(2)
+        ]
+    )
+    assert sorted(OutboxMessage.objects.values_list("pk", "body")) == sorted(
+        [(t.pk, t.body) for t in texts]
+    )
+    one = OutboxMessage(channel="sms", recipient="1", body="一", created_at=at, next_attempt_at=at)
+    assert rows.insert_many([one]) == [one] and OutboxMessage.objects.filter(pk=one.pk).exists()
+    assert rows.insert_many([]) == []
+    assert OutboxMessage.objects.count() == 3

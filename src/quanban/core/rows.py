@@ -3,8 +3,11 @@
 ``Model.objects.raw()`` works out again, on every call, which column is which field and how each
 converts. ``instances`` works it out once per model and database vendor: the statement selects
 the model's concrete fields in declaration order (``columns``), then any extra columns, which come
-back beside each instance. ``insert`` writes a new row the same way, where ``Model.objects.create``
-compiles its INSERT again on every call; ``related_one`` reads a reverse one-to-one (a user's
+back beside each instance; ``joined`` writes out the joins of a ``select_related`` once, and
+``instances(…, related=…)`` caches the joined rows on each instance as the ORM would. ``insert``
+and ``insert_many`` write new rows the same way, where ``Model.objects.create`` and
+``bulk_create`` compile their INSERT again on every call; ``update`` writes chosen fields of a
+row, as ``save(update_fields=…)`` does; ``related_one`` reads a reverse one-to-one (a user's
 person, their notification preferences).
 """
 
@@ -12,9 +15,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from django.db.models import signals
 
 M = TypeVar("M", bound=models.Model)
@@ -45,21 +49,92 @@ def _layout(
     return tuple(f.attname for f in fields), tuple(converters)
 
 
-def instances(model: type[M], sql: str, params: Sequence[Any]) -> list[tuple[M, tuple[Any, ...]]]:
+def _values(model: type[models.Model], row: Sequence[Any], start: int) -> tuple[list[Any], int]:
+    """The converted values of ``model``'s columns in ``row`` from ``start``, and where they end."""
+    names, converters = _layout(model, connection.vendor)
+    end = start + len(names)
+    values = list(row[start:end])
+    for i, col, convert in converters:
+        for converter in convert:
+            values[i] = converter(values[i], col, connection)
+    return values, end
+
+
+@dataclass(frozen=True)
+class Join:
+    """A model with some of its forward relations joined, written out once (``joined``)."""
+
+    model: type[models.Model]
+    # Each joined relation: its path ("item_version__item"), its field, the related model and the
+    # position of that model's key among its columns (a null key: no row, LEFT JOIN).
+    related: tuple[tuple[str, models.ForeignKey[Any, Any], type[models.Model], int], ...]
+    # The SELECT list: the model's columns (alias t0), then each related model's (t1, t2, …).
+    columns: str
+    # The FROM clause: the model's table as t0 and one JOIN a relation (LEFT where it may be null).
+    tables: str
+
+
+@functools.cache
+def joined(model: type[models.Model], related: tuple[str, ...], vendor: str) -> Join:
+    """``model`` with the forward relations ``related`` joined (a path's parent before it), as
+    ``select_related(*related)`` would read them. ``vendor`` is the cache's key."""
+    q = connection.ops.quote_name
+    aliases = {"": "t0"}
+    models_at: dict[str, type[models.Model]] = {"": model}
+    parts = [columns(model, "t0")]
+    tables = [f"{q(model._meta.db_table)} t0"]
+    found = []
+    nullable_at = {"": False}
+    for n, path in enumerate(related, start=1):
+        parent, _sep, name = path.rpartition("__")
+        field = models_at[parent]._meta.get_field(name)
+        assert isinstance(field, models.ForeignKey), path
+        target = field.related_model
+        assert isinstance(target, type)
+        alias = f"t{n}"
+        aliases[path], models_at[path] = alias, target
+        nullable_at[path] = nullable_at[parent] or field.null
+        join = "LEFT JOIN" if nullable_at[path] else "JOIN"
+        tables.append(
+            f"{join} {q(target._meta.db_table)} {alias}"
+            f" ON {alias}.{q(str(field.target_field.column))} = {aliases[parent]}.{q(str(field.column))}"
+        )
+        parts.append(columns(target, alias))
+        found.append((path, field, target, target._meta.concrete_fields.index(target._meta.pk)))
+    return Join(model, tuple(found), ", ".join(parts), " ".join(tables))
+
+
+def instances(
+    model: type[M], sql: str, params: Sequence[Any], *, related: tuple[str, ...] = ()
+) -> list[tuple[M, tuple[Any, ...]]]:
     """The rows of ``sql`` as instances of ``model``, each with the row's extra columns (see the
-    module's note)."""
+    module's note). With ``related``, the statement selects ``joined(model, related).columns``
+    first, and each joined row is cached on its instance (None for a missing nullable one)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    names, converters = _layout(model, connection.vendor)
-    width = len(names)
+    join = joined(model, related, connection.vendor) if related else None
+    names = _layout(model, connection.vendor)[0]
     out = []
     for row in rows:
-        values = list(row[:width])
-        for i, col, convert in converters:
-            for converter in convert:
-                values[i] = converter(values[i], col, connection)
-        out.append((model.from_db(connection.alias, names, values), tuple(row[width:])))
+        values, end = _values(model, row, 0)
+        obj = model.from_db(connection.alias, names, values)
+        if join is not None:
+            at: dict[str, models.Model | None] = {"": obj}
+            for path, field, target, key in join.related:
+                values, end = _values(target, row, end)
+                parent = at[path.rpartition("__")[0]]
+                one = (
+                    None
+                    if values[key] is None
+                    else target.from_db(
+                        connection.alias, _layout(target, connection.vendor)[0], values
+                    )
+                )
+                at[path] = one
+                if parent is not None:
+                    field.set_cached_value(parent, one)
+        out.append((obj, tuple(row[end:])))
     return out
 
 
@@ -102,6 +177,70 @@ def insert(obj: M) -> M:
     obj._state.adding = False
     obj._state.db = connection.alias
     return obj
+
+
+def insert_many(objs: Sequence[M]) -> list[M]:
+    """Insert new rows of one model in one statement, written out once per model, count and
+    vendor, as ``bulk_create`` would (defaults and ``pre_save`` applied, keys set)."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    if len(objs) == 1 or signals.pre_save.has_listeners(model):
+        return [insert(obj) for obj in objs]
+    sql, fields, auto = _insert_many_layout(model, len(objs), connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if auto:
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return list(objs)
+
+
+@functools.cache
+def _insert_many_layout(
+    model: type[models.Model], count: int, vendor: str
+) -> tuple[str, tuple[models.Field[Any, Any], ...], bool]:
+    one, fields, auto = _insert_layout(model, vendor)
+    head, _values_kw, tail = one.partition(" VALUES ")
+    row, _sep, returning = tail.partition(" RETURNING ")
+    sql = f"{head} VALUES {', '.join([row] * count)}"
+    return (sql + f" RETURNING {returning}" if auto else sql), fields, auto
+
+
+@functools.cache
+def _update_layout(
+    model: type[models.Model], names: tuple[str, ...], vendor: str
+) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    meta = model._meta
+    fields: list[models.Field[Any, Any]] = []
+    for name in names:
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field) and field.concrete, name
+        fields.append(field)
+    q = connection.ops.quote_name
+    sets = ", ".join(f"{q(str(f.column))} = %s" for f in fields)
+    sql = f"UPDATE {q(meta.db_table)} SET {sets} WHERE {q(str(meta.pk.column))} = %s"
+    return sql, tuple(fields)
+
+
+def update(obj: models.Model, fields: Sequence[str]) -> None:
+    """Write ``fields`` of ``obj``'s row, as ``obj.save(update_fields=fields)`` would (``pre_save``
+    applied), with a statement written out once per model, fields and vendor. A model with save
+    signals is saved by the ORM, so that they fire."""
+    model = type(obj)
+    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+        obj.save(update_fields=fields)
+        return
+    sql, found = _update_layout(model, tuple(dict.fromkeys(fields)), connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in found]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, obj.pk])
+        if cursor.rowcount != 1:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 @functools.cache

@@ -397,7 +397,7 @@ def _enqueue_rows(
     with transaction.atomic(savepoint=False):
         if once_key and not _claim_once(once_key, now or clock.now()):
             return []
-        OutboxMessage.objects.bulk_create(rows)
+        sql_rows.insert_many(rows)
         transaction.on_commit(_wake_worker)
     return rows
 

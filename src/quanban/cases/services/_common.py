@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quanban.cases import clock as case_clock
 from quanban.cases.models import CardLevel, Case, CaseExtension, CaseSuspension, Channel
 from quanban.catalogue import codes
+from quanban.core import rows as sql_rows
 from quanban.core.audit import audit_record, snapshot
 from quanban.core.errors import Conflict, StaleEdit
 
@@ -90,6 +92,24 @@ _NO_SUSPENSION_AT = "_quanban_no_suspension_at"
 _NO_EXTENSION_AT = "_quanban_no_extension_at"
 
 
+@functools.cache
+def _lock_sql(related: tuple[str, ...], clock_events: bool, vendor: str) -> str:
+    """The case's row with ``related`` joined, locked; with ``clock_events``, whether it has any
+    suspension and any extension. ``vendor`` is the cache's key: the quoting is the vendor's."""
+    q = connection.ops.quote_name
+    join = sql_rows.joined(Case, related, vendor)
+    events = ""
+    if clock_events:
+        events = "".join(
+            f", EXISTS (SELECT 1 FROM {q(model._meta.db_table)} e"
+            f" WHERE e.{q('case_id')} = t0.{q('id')})"
+            for model in (CaseSuspension, CaseExtension)
+        )
+    # SQLite has no row locks: its transactions take the whole database for writing.
+    of = " FOR UPDATE OF t0" if connection.features.has_select_for_update_of else ""
+    return f"SELECT {join.columns}{events} FROM {join.tables} WHERE t0.{q('id')} = %s{of}"
+
+
 def lock(
     case: Case,
     *,
@@ -107,16 +127,21 @@ def lock(
     # Lock the case row only (``of``): the rows it joins are read, not locked, or every case of
     # an item would wait for every other. (Joining every unit it names saved statements but cost
     # more than it saved: a wide join plans and transfers slowly; the applicant, which most
-    # services read for the text they queue, costs less joined than loaded.)
-    rows = Case.objects.select_for_update(of=("self",)).select_related(*related)
+    # services read for the text they queue, costs less joined than loaded.) Every service locks
+    # a case, so the statement is written out once (ADR 0011).
+    assert connection.in_atomic_block, "a case is locked inside the transaction that writes it"
+    found = sql_rows.instances(
+        Case,
+        _lock_sql(tuple(related), clock_events, connection.vendor),
+        [case.pk],
+        related=tuple(related),
+    )
+    if not found:
+        raise Case.DoesNotExist("Case matching query does not exist.")
+    locked, extra = found[0]
     if clock_events:
-        rows = rows.annotate(
-            **{
-                _SUSPENDED: Exists(CaseSuspension.objects.filter(case=OuterRef("pk"))),
-                _EXTENDED: Exists(CaseExtension.objects.filter(case=OuterRef("pk"))),
-            }
-        )
-    locked = rows.get(pk=case.pk)
+        setattr(locked, _SUSPENDED, bool(extra[0]))
+        setattr(locked, _EXTENDED, bool(extra[1]))
     if expected_version is not None and locked.version != expected_version:
         raise StaleEdit(
             _("办件已被他人修改（您看到的是第 %(seen)d 版，现为第 %(now)d 版），请刷新后重试。")
@@ -185,7 +210,7 @@ def save(case: Case, *, now: dt.datetime, fields: Iterable[str], bump: bool = Tr
     pending = getattr(case, _PENDING, None) or set()
     setattr(case, _PENDING, None)
     case.updated_at = now
-    case.save(update_fields=[*dict.fromkeys([*fields, *sorted(pending)]), "version", "updated_at"])
+    sql_rows.update(case, [*dict.fromkeys([*fields, *sorted(pending)]), "version", "updated_at"])
 
 
 def defer(case: Case, *, fields: Iterable[str], bump: bool = True) -> None:

@@ -16,7 +16,6 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import OrgUnit, RoleAssignment, User
@@ -327,6 +326,23 @@ def _step_limit(case: Case, step: Mapping[str, Any]) -> int:
     return max(1, promised * int(step.get("share", 0)) // 100)
 
 
+@functools.cache
+def _departments_sql(count: int, vendor: str) -> str:
+    """The code and id of each department of ``count`` codes (a co-review step's). ``vendor`` is
+    the cache's key: the quoting is the vendor's."""
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {q('uscc')}, {q('id')} FROM {q(OrgUnit._meta.db_table)}"
+        f" WHERE {q('kind')} = %s AND {q('uscc')} IN ({', '.join(['%s'] * count)})"
+    )
+
+
+@functools.cache
+def _parent_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    return f"SELECT {q('parent_id')} FROM {q(OrgUnit._meta.db_table)} WHERE {q('id')} = %s"
+
+
 def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.date) -> list[Task]:
     """Open a step's tasks: one for the lead office, or one per co-review department."""
     kind = step["kind"]
@@ -334,11 +350,12 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
     # (department id, office id) of each task: ids only, nothing loaded that is not needed.
     targets: list[tuple[int, int | None]]
     if kind == "co_review":
-        by_code = dict(
-            OrgUnit.objects.filter(
-                kind=OrgUnit.Kind.DEPARTMENT, uscc__in=step["departments"]
-            ).values_list("uscc", "pk")
-        )
+        wanted = list(step["departments"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _departments_sql(len(wanted), connection.vendor), [OrgUnit.Kind.DEPARTMENT, *wanted]
+            )
+            by_code = dict(cursor.fetchall())
         unknown = [code for code in step["departments"] if code not in by_code]
         if unknown:
             raise Conflict(
@@ -352,7 +369,9 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
             assert case.window is not None
             hall = case.window.parent_id
         else:
-            hall = OrgUnit.objects.filter(pk=case.window_id).values_list("parent_id", flat=True)[0]
+            with connection.cursor() as cursor:
+                cursor.execute(_parent_sql(connection.vendor), [case.window_id])
+                hall = cursor.fetchone()[0]
         assert hall is not None
         targets = [(hall, None)]
     else:
@@ -377,7 +396,7 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
     suspensions = suspensions_of(case)
     for task in tasks:
         _task_clock(task, suspensions, today)
-    Task.objects.bulk_create(tasks)
+    sql_rows.insert_many(tasks)
     if step["id"] != COMMITMENT_STEP:
         case.current_step = step["id"]
         defer(case, fields=("current_step",), bump=False)  # written with the service's UPDATE
@@ -432,6 +451,23 @@ def _person_name(user: User | None) -> str:
     return "" if user is None else user.display_name or user.get_username()
 
 
+_TASK_RELATED = ("department", "office")
+
+
+@functools.cache
+def _case_tasks_sql(vendor: str) -> str:
+    """The task, the case's open tasks and its done reviews, with their units, locked (the case
+    is locked first). ``vendor`` is the cache's key: the quoting is the vendor's."""
+    q = connection.ops.quote_name
+    join = sql_rows.joined(Task, _TASK_RELATED, vendor)
+    of = " FOR UPDATE OF t0" if connection.features.has_select_for_update_of else ""
+    return (
+        f"SELECT {join.columns} FROM {join.tables} WHERE t0.{q('case_id')} = %s"
+        f" AND (t0.{q('id')} = %s OR t0.{q('state')} = %s"
+        f" OR (t0.{q('kind')} = %s AND t0.{q('state')} = %s)) ORDER BY t0.{q('id')}{of}"
+    )
+
+
 def _lock_task(task: Task, *, expected_version: int | None) -> tuple[Case, Task, list[Task]]:
     """Lock the task's case, then the task with the case's other open tasks (the join asks
     whether they are done) and its done reviews (一审一核 asks who did them), in one statement;
@@ -439,14 +475,17 @@ def _lock_task(task: Task, *, expected_version: int | None) -> tuple[Case, Task,
 
     Returns the case, the task and those other tasks of the case.
     """
-    case = lock(Case(pk=task.case_id))
-    rows = list(
-        Task.objects.select_for_update(of=("self",))
-        .select_related("department", "office")
-        .filter(case_id=case.pk)
-        .filter(Q(pk=task.pk) | Q(state=Task.State.OPEN) | Q(kind="review", state=Task.State.DONE))
-        .order_by("pk")
-    )
+    # With its clock events known, opening the next step asks nothing about suspensions.
+    case = lock(Case(pk=task.case_id), clock_events=True)
+    rows = [
+        row
+        for row, _extra in sql_rows.instances(
+            Task,
+            _case_tasks_sql(connection.vendor),
+            [case.pk, task.pk, Task.State.OPEN, "review", Task.State.DONE],
+            related=_TASK_RELATED,
+        )
+    ]
     locked = next((row for row in rows if row.pk == task.pk), None)
     if locked is None:
         raise Task.DoesNotExist("Task matching query does not exist.")
@@ -495,7 +534,7 @@ def task_claim(*, user: User, task: Task, expected_version: int | None = None) -
         locked.assignee = user
         locked.claimed_at = clock.now()
         locked.version += 1
-        locked.save(update_fields=["assignee", "claimed_at", "version"])
+        sql_rows.update(locked, ["assignee", "claimed_at", "version"])
         _task_audit("claim", locked, before)
     return locked
 
@@ -619,7 +658,7 @@ def task_complete(
         locked.opinion = opinion
         locked.data = record
         locked.version += 1
-        locked.save(update_fields=_TASK_COMPLETE_FIELDS)
+        sql_rows.update(locked, _TASK_COMPLETE_FIELDS)
         _task_audit("complete", locked, before, outcome=outcome, opinion=opinion)
         # The join: the step is done when no other task of it is open (read with the lock; a
         # revocation above cancels tasks of other steps only).
