@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from django.db import DatabaseError, connection, models
 from django.db.models import signals
+from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -47,6 +48,33 @@ def _layout(
         if found:
             converters.append((i, col, tuple(found)))
     return tuple(f.attname for f in fields), tuple(converters)
+
+
+@functools.cache
+def _plain(model: type[models.Model]) -> bool:
+    """Whether an instance of ``model`` is its fields' values and nothing more: no ``__init__`` of
+    its own (the signals are asked on each build, as receivers may come and go)."""
+    return model.__init__ is models.Model.__init__
+
+
+def _build(model: type[M], names: tuple[str, ...], values: list[Any]) -> M:
+    """An instance of ``model`` loaded from the database, as ``Model.from_db`` makes it. For a
+    plain model without init signals, without ``Model.__init__``: for a row of every column, its
+    field by field ``setattr`` only stores each value under its attribute name (a foreign key's
+    descriptor also drops a cached object, and a new instance has none)."""
+    if (
+        not _plain(model)
+        or signals.pre_init.has_listeners(model)
+        or signals.post_init.has_listeners(model)
+    ):
+        return model.from_db(connection.alias, names, values)
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = connection.alias
+    obj.__dict__["_state"] = state
+    obj.__dict__.update(zip(names, values, strict=True))
+    return obj
 
 
 def _values(model: type[models.Model], row: Sequence[Any], start: int) -> tuple[list[Any], int]:
@@ -118,7 +146,7 @@ def instances(
     out = []
     for row in rows:
         values, end = _values(model, row, 0)
-        obj = model.from_db(connection.alias, names, values)
+        obj = _build(model, names, values)
         if join is not None:
             at: dict[str, models.Model | None] = {"": obj}
             for path, field, target, key in join.related:
@@ -127,9 +155,7 @@ def instances(
                 one = (
                     None
                     if values[key] is None
-                    else target.from_db(
-                        connection.alias, _layout(target, connection.vendor)[0], values
-                    )
+                    else _build(target, _layout(target, connection.vendor)[0], values)
                 )
                 at[path] = one
                 if parent is not None:
