@@ -528,3 +528,42 @@ def test_the_window_offers_a_known_applicants_earlier_files_and_takes_the_one_ch
         (9, False, ""),
     ]
     assert CaseMaterial.objects.get(case=case, material_id=mid(item, 5)).reused_from == earlier
+
+
+def test_a_material_handed_in_now_cannot_also_be_reused(
+    city, clerk, citizen, applicant, item, work_calendar
+):
+    """Uploaded online, or ticked at the window, and offered for reuse too: refused, nothing
+    written (one source a material)."""
+    with at("2026-06-10"):
+        first = first_application(citizen, item)
+    earlier = CaseMaterial.objects.get(case=first, material_id=mid(item, 5))
+    before = (Case.objects.count(), CaseMaterial.objects.count())
+    with pytest.raises(ValidationFailed) as uploaded:
+        services.case_submit_online(
+            user=citizen,
+            item_version=item,
+            answers={},
+            files={mid(item, 5): upload("again.pdf")},
+            reuse={mid(item, 5): earlier.pk},
+        )
+    with pytest.raises(ValidationFailed) as ticked:
+        services.case_receive(
+            user=clerk,
+            item_version=item,
+            applicant=applicant,
+            channel=Channel.OFFLINE_ONE_WINDOW,
+            answers={},
+            window=city.window,
+            received_material_ids=[mid(item, 5)],
+            reuse={mid(item, 5): earlier.pk},
+        )
+    assert (uploaded.value.code, uploaded.value.extra) == (
+        "material_not_reusable",
+        {"material_id": mid(item, 5)},
+    )
+    assert (ticked.value.code, ticked.value.extra) == (
+        "material_not_reusable",
+        {"material_id": mid(item, 5)},
+    )
+    assert (Case.objects.count(), CaseMaterial.objects.count()) == before

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +42,7 @@ from quanban.cases.services._common import (
 )
 from quanban.cases.services.provenance import materials_fetch, unretained_proof
 from quanban.catalogue import codes
-from quanban.catalogue.models import ItemVersion
+from quanban.catalogue.models import ItemVersion, Material
 from quanban.catalogue.selectors import material_list_for_answers, version_publication
 from quanban.core import clock
 from quanban.core import rows as sql_rows
@@ -235,8 +235,12 @@ def _create(
     submitted_by: User | None,
     window: OrgUnit | None,
     received_material_ids: Iterable[int] = (),
+    reuse: Mapping[int, int] | None = None,
+    uploading: Iterable[int] = (),
 ) -> tuple[Case, list[CaseMaterial]]:
-    """The case and its materials (the applicant's own list), the ticked ones received now."""
+    """The case and its materials (the applicant's own list), the ticked ones received now and
+    the ``reuse``d ones taken from the applicant's earlier cases (see :func:`_reuse`); a material
+    ``uploading`` (its file comes next) cannot also be reused."""
     if channel not in Channel.values:
         raise ValidationFailed(
             _("未知的申报渠道：%(channel)s") % {"channel": channel},
@@ -267,6 +271,7 @@ def _create(
             code="material_not_in_list",
             field="received_material_ids",
         )
+    reused = _reuse(applicant, materials, reuse or {}, received={*ticked, *uploading})
     now = clock.now()
     case = sql_rows.insert(
         Case(
@@ -285,18 +290,16 @@ def _create(
             updated_at=now,
         )
     )
-    rows = [
-        CaseMaterial(case=case, material=m)
-        if m.pk not in ticked
-        else CaseMaterial(
-            case=case,
-            material=m,
-            received=True,
-            received_at=now,
-            source=CaseMaterial.Source.PAPER,
-        )
-        for m in materials
-    ]
+    rows = []
+    for m in materials:
+        row = CaseMaterial(case=case, material=m)
+        if m.pk in ticked:
+            row.received, row.received_at, row.source = True, now, CaseMaterial.Source.PAPER
+        elif m.pk in reused:
+            earlier_id, file, ref = reused[m.pk]
+            row.received, row.received_at, row.source = True, now, CaseMaterial.Source.REUSED
+            row.file, row.source_ref, row.reused_from_id = file, ref, earlier_id
+        rows.append(row)
     sql_rows.insert_many(rows)
     without_clock_events(case)
     return case, rows
@@ -335,8 +338,9 @@ def case_receive(
             submitted_by=None,
             window=window,
             received_material_ids=ticked,
+            reuse=reuse,
         )
-        reused = _reuse(case, rows, applicant, reuse or {})
+        reused = sorted(reuse or {})
         fetched = materials_fetch(case, rows, applicant, user=user)
         audit(
             "receive",
@@ -396,9 +400,11 @@ def case_submit_online(
             first_responder=None,
             submitted_by=user,
             window=None,
+            reuse=reuse,
+            uploading=files or {},
         )
         uploaded = _attach_files(rows, files or {})
-        reused = _reuse(case, rows, applicant, reuse or {})
+        reused = sorted(reuse or {})
         fetched = materials_fetch(case, rows, applicant, user=user)
         audit(
             "submit",
@@ -438,50 +444,55 @@ def _attach_files(case_rows: list[CaseMaterial], files: Mapping[int, UploadedFil
 
 
 def _reuse(
-    case: Case,
-    case_rows: list[CaseMaterial],
     applicant: NaturalPerson | LegalEntity,
+    materials: Iterable[Material],
     reuse: Mapping[int, int],
-) -> list[int]:
-    """Take materials from the applicant's earlier cases (不得重复提交), recording their source."""
+    *,
+    received: Collection[int],
+) -> dict[int, tuple[int, str, str]]:
+    """Materials taken from the applicant's earlier cases (不得重复提交): for each material of
+    ``reuse`` (material id → the earlier case's material row), the earlier row, its file and its
+    case's number (the source recorded). Only the applicant's own received materials of a case
+    not refused or revoked can be reused, for a material on the list not ``received`` otherwise.
+    """
     if not reuse:
-        return []
-    rows = {row.material_id: row for row in case_rows}
-    owner = (
-        {"case__person": applicant}
-        if isinstance(applicant, NaturalPerson)
-        else {"case__entity": applicant}
-    )
-    # The earlier rows' file and case number only: a case's row is wide.
-    earlier = {
-        pk: (file, number or f"#{case_id}")
-        for pk, file, case_id, number in CaseMaterial.objects.filter(
-            pk__in=list(reuse.values()), received=True, **owner
+        return {}
+    wanted = sorted(set(reuse.values()))
+    owner = "person_id" if isinstance(applicant, NaturalPerson) else "entity_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _reuse_sql(owner, len(wanted), connection.vendor),
+            [applicant.pk, *UNREUSABLE_CASE_STATES, *wanted],
         )
-        .exclude(case=case)
-        .exclude(case__state__in=UNREUSABLE_CASE_STATES)
-        .values_list("pk", "file", "case_id", "case__number")
-    }
-    now = clock.now()
+        earlier = {pk: (file, number or f"#{case_id}") for pk, file, case_id, number in cursor}
+    listed = {m.pk for m in materials}
+    out = {}
     for material_id, earlier_id in sorted(reuse.items()):
-        row = rows.get(material_id)
         source = earlier.get(earlier_id)
-        if row is None or source is None or row.received:
+        if material_id not in listed or source is None or material_id in received:
             raise ValidationFailed(
                 _("不能复用该材料：它不在本次材料清单中，或不是您以前提交过的有效材料。"),
                 code="material_not_reusable",
                 field="reuse",
                 extra={"material_id": material_id},
             )
-        row.file, row.source_ref = source
-        row.received = True
-        row.received_at = now
-        row.source = CaseMaterial.Source.REUSED
-        row.reused_from_id = earlier_id
-        row.save(
-            update_fields=["file", "received", "received_at", "source", "source_ref", "reused_from"]
-        )
-    return sorted(reuse)
+        out[material_id] = (earlier_id, *source)
+    return out
+
+
+@functools.cache
+def _reuse_sql(owner: str, count: int, vendor: str) -> str:
+    """The applicant's received materials among ``count`` rows, with their file and their case's
+    id and number, of cases whose materials may be reused. ``vendor`` is the cache's key."""
+    q = connection.ops.quote_name
+    states = ", ".join(["%s"] * len(UNREUSABLE_CASE_STATES))
+    return (
+        f"SELECT m.{q('id')}, m.{q('file')}, c.{q('id')}, c.{q('number')}"
+        f" FROM {q(CaseMaterial._meta.db_table)} m"
+        f" JOIN {q(Case._meta.db_table)} c ON c.{q('id')} = m.{q('case_id')}"
+        f" WHERE c.{q(owner)} = %s AND m.{q('received')} AND c.{q('state')} NOT IN ({states})"
+        f" AND m.{q('id')} IN ({', '.join(['%s'] * count)})"
+    )
 
 
 def case_accept(
