@@ -655,6 +655,47 @@ def test_the_rules_decide_an_online_application_at_once(
     assert inbox(approver) == []
 
 
+def test_a_keyed_instant_submission_chains_its_records_last_and_replies_with_them(city, approver):
+    """With an Idempotency-Key the request's audit records are chained at its very end (the
+    chain's head is held for the append and the commit only), yet the reply, built before, shows
+    the whole timeline: the same as the case read afterwards, and as the replay."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    version = instant_version(city, necessity="2")
+    me = Caller.of(applicant("13905319002", birth="19400301"))
+    body = {"item_version_id": version.pk, "channel": "2", "form": {"用途": "养老"}}
+    key = {"Idempotency-Key": "instant-0001"}
+    connection.queries_log.clear()  # a request's start clears the log: count from empty
+    with CaptureQueriesContext(connection) as queries:
+        view = ok(me.post(MY, body, key), 201)
+    # Kept now: the next request's start clears the log the capture reads.
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "WITH"))
+    ]
+    assert actions(view["timeline"]) == [
+        "case.submit",
+        "case.accept",
+        "case.instant",
+        "case.decide",
+        "case.issue",
+    ]
+    assert mine(me, view["id"]) == view
+    assert ok(me.post(MY, body, key), 201) == view
+    # The records' append is the last write, after the reply is stored with the key.
+    stored = max(
+        i for i, sql in enumerate(writes) if sql.startswith("UPDATE") and "idempotency" in sql
+    )
+    chained = min(i for i, sql in enumerate(writes) if "core_audit" in sql)
+    assert stored < chained and all("core_audit" in sql for sql in writes[chained:]), writes
+    records = AuditRecord.objects.filter(object_type="cases.case", object_id=str(view["id"]))
+    assert sorted(records.values_list("action", flat=True)) == sorted(
+        ["case.submit", "case.accept", "case.route", "case.instant", "case.decide", "case.issue"]
+    )
+
+
 def test_a_material_reused_from_an_earlier_case_completes_an_instant_application(
     city, window, approver
 ):

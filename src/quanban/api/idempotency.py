@@ -40,6 +40,7 @@ from ninja import Header, Schema
 from quanban.accounts.models import User
 from quanban.cases.models import IdempotencyKey
 from quanban.core import clock
+from quanban.core.audit import audit_batch
 from quanban.core.errors import Conflict, ValidationFailed
 
 KEY_TTL = dt.timedelta(hours=24)
@@ -100,7 +101,10 @@ def idempotent(
     user = request.user
     assert isinstance(user, User)  # the operations that take a key require authentication
     digest = request_hash(request, payload)
-    with transaction.atomic():
+    # One audit batch for the request: its records are chained at the very end, just before the
+    # commit, so the chain's head (which every audited write in the city takes in turn) is held
+    # for the append and the commit only, not while the reply is built and stored.
+    with transaction.atomic(), audit_batch():
         now = clock.now()
         row_id = _claim(key=key, user=user, digest=digest, now=now)
         if row_id is None:

@@ -30,6 +30,7 @@ from quanban.cases.services._common import (
 )
 from quanban.core import clock
 from quanban.core import rows as sql_rows
+from quanban.core.audit import audit_pending
 from quanban.core.errors import NotFound, ValidationFailed
 from quanban.core.models import AuditRecord
 
@@ -350,16 +351,40 @@ def _timeline_sql(vendor: str, for_applicant: bool) -> str:
     return sql + f" ORDER BY a.{q('seq')}"
 
 
+def _pending_records(case: Case, *, for_applicant: bool) -> list[AuditRecord]:
+    """The case's records (its own and its tasks') of the audit batch under way: a reply built in
+    the transaction that wrote them, before the batch is chained at its end."""
+    pending = audit_pending()
+    if not pending:
+        return []
+    tasks: set[str] = set()
+    if any(r.object_type == "cases.task" for r in pending):
+        tasks = {str(pk) for pk in Task.objects.filter(case=case).values_list("pk", flat=True)}
+    return [
+        r
+        for r in pending
+        if (
+            (r.object_type == "cases.case" and r.object_id == str(case.pk))
+            or (r.object_type == "cases.task" and r.object_id in tasks)
+        )
+        and (not for_applicant or r.action in APPLICANT_ACTIONS)
+    ]
+
+
 def case_timeline(case: Case, *, for_applicant: bool = False) -> list[TimelineEntry]:
     """Every event of the case from the audit trail, oldest first."""
     params: list[Any] = ["cases.case", str(case.pk), "cases.task", case.pk]
     if for_applicant:
         params += sorted(APPLICANT_ACTIONS)
-    records = sql_rows.instances(
-        AuditRecord, _timeline_sql(connection.vendor, for_applicant), params
-    )
+    records = [
+        record
+        for record, _extra in sql_rows.instances(
+            AuditRecord, _timeline_sql(connection.vendor, for_applicant), params
+        )
+    ]
+    records += _pending_records(case, for_applicant=for_applicant)
     entries = []
-    for record, _extra in records:
+    for record in records:
         label = _ACTION_LABELS.get(record.action, record.action)
         entries.append(
             TimelineEntry(

@@ -128,6 +128,13 @@ def audit_record(
     return record
 
 
+def audit_pending() -> list[AuditRecord]:
+    """The records of the batch under way, in the order written, not yet chained (no ``seq``):
+    a read of the trail inside a batch (a case's timeline in a service's reply) adds them to what
+    the database holds."""
+    return list(getattr(transaction.get_connection(), _BATCH, None) or ())
+
+
 @contextmanager
 def audit_batch() -> Iterator[None]:
     """Chain the audit records written inside in one go, when the block ends.
