@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from quanban.core import checks  # noqa: F401  (registers system checks)
+        from quanban.core import (
+            checks,  # noqa: F401  (registers system checks)
+            timestamps,
+        )
+
+        timestamps.install()
