@@ -120,9 +120,9 @@ def lock(
     """The case row, locked and re-read: the state seen is the state written against.
 
     With ``expected_version`` (what the caller last saw), a case changed since is a stale edit.
-    ``clock_events``: also ask whether the case has ever been suspended or extended (for a
-    service whose result shows the clock; the two subqueries cost about as much as a small
-    statement, so the task services, which would rarely use them, leave them out).
+    ``clock_events``: also ask whether the case has ever been suspended or extended (two
+    index probes in the same statement), so that showing the clock, or opening a step's tasks
+    with their due dates, needs no query for clock events there are none of.
     """
     # Lock the case row only (``of``): the rows it joins are read, not locked, or every case of
     # an item would wait for every other. (Joining every unit it names saved statements but cost
