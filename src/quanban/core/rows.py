@@ -207,12 +207,11 @@ def insert(obj: M) -> M:
 
 def insert_many(objs: Sequence[M]) -> list[M]:
     """Insert new rows of one model in one statement, written out once per model, count and
-    vendor, as ``bulk_create`` would (defaults and ``pre_save`` applied, keys set)."""
+    vendor, as ``bulk_create`` would: defaults and ``pre_save`` applied, keys set, and no save
+    signals sent (``bulk_create`` sends none)."""
     if not objs:
         return []
     model = type(objs[0])
-    if len(objs) == 1 or signals.pre_save.has_listeners(model):
-        return [insert(obj) for obj in objs]
     sql, fields, auto = _insert_many_layout(model, len(objs), connection.vendor)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
     with connection.cursor() as cursor:
