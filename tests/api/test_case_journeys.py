@@ -525,6 +525,10 @@ ELIGIBLE = "年满八十周岁且户籍在济南市，符合条件。"
 NO_RULE_FITS = "您的申请不在自动审批规则的适用情形内，已转由工作人员审核。"
 
 
+# What the applicant sees of an online application the rules decided at once.
+INSTANT_TIMELINE = ["case.submit", "case.accept", "case.instant", "case.decide", "case.issue"]
+
+
 def instant_version(city, *, necessity: str) -> ItemVersion:
     """高龄津贴申领 decided by the rule set RULES; one material (居民身份证) of ``necessity``.
 
@@ -636,13 +640,7 @@ def test_the_rules_decide_an_online_application_at_once(
         "issued_at": "2026-06-15T02:00:00Z",
         "delivered_at": "2026-06-15T02:00:00Z",
     }
-    assert actions(view["timeline"]) == [
-        "case.submit",
-        "case.accept",
-        "case.instant",
-        "case.decide",
-        "case.issue",
-    ]
+    assert actions(view["timeline"]) == INSTANT_TIMELINE
     assert mine(me, view["id"]) == view
     # Nobody accepted or decided it by hand, and no task was ever opened.
     staff = case_of(approver, view["id"])
@@ -675,13 +673,7 @@ def test_a_keyed_instant_submission_chains_its_records_last_and_replies_with_the
         for q in queries.captured_queries
         if q["sql"].startswith(("INSERT", "UPDATE", "WITH"))
     ]
-    assert actions(view["timeline"]) == [
-        "case.submit",
-        "case.accept",
-        "case.instant",
-        "case.decide",
-        "case.issue",
-    ]
+    assert actions(view["timeline"]) == INSTANT_TIMELINE
     assert mine(me, view["id"]) == view
     assert ok(me.post(MY, body, key), 201) == view
     # The records' append is the last write, after the reply is stored with the key.

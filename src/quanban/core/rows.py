@@ -88,11 +88,16 @@ def _values(model: type[models.Model], row: Sequence[Any], start: int) -> tuple[
     return values, end
 
 
+def for_update_of(alias: str) -> str:
+    """The clause that locks the rows of ``alias`` only, where the database locks rows (SQLite
+    does not: its transactions take the whole database for writing)."""
+    return f" FOR UPDATE OF {alias}" if connection.features.has_select_for_update_of else ""
+
+
 @dataclass(frozen=True)
 class Join:
     """A model with some of its forward relations joined, written out once (``joined``)."""
 
-    model: type[models.Model]
     # Each joined relation: its path ("item_version__item"), its field, the related model and the
     # position of that model's key among its columns (a null key: no row, LEFT JOIN).
     related: tuple[tuple[str, models.ForeignKey[Any, Any], type[models.Model], int], ...]
@@ -129,7 +134,7 @@ def joined(model: type[models.Model], related: tuple[str, ...], vendor: str) -> 
         )
         parts.append(columns(target, alias))
         found.append((path, field, target, target._meta.concrete_fields.index(target._meta.pk)))
-    return Join(model, tuple(found), ", ".join(parts), " ".join(tables))
+    return Join(tuple(found), ", ".join(parts), " ".join(tables))
 
 
 def instances(
@@ -166,10 +171,11 @@ def instances(
 
 @functools.cache
 def _insert_layout(
-    model: type[models.Model], vendor: str
+    model: type[models.Model], count: int, vendor: str
 ) -> tuple[str, tuple[models.Field[Any, Any], ...], bool]:
-    """The INSERT of one row of ``model`` on ``vendor``: the statement, the fields whose values it
-    takes in order, and whether the database numbers the row (an auto primary key, returned)."""
+    """The INSERT of ``count`` rows of ``model`` on ``vendor``: the statement, the fields whose
+    values each row takes in order, and whether the database numbers the rows (an auto primary
+    key, returned in the rows' order)."""
     meta = model._meta
     auto = meta.auto_field is not None
     fields = tuple(f for f in meta.local_concrete_fields if not (auto and f is meta.auto_field))
@@ -177,9 +183,10 @@ def _insert_layout(
         # Values the database computes itself are not written by this statement.
         assert not getattr(field, "generated", False) and not field.has_db_default(), field
     q = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
     sql = (
         f"INSERT INTO {q(meta.db_table)} ({', '.join(q(str(f.column)) for f in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f" VALUES {', '.join([row] * count)}"
     )
     if auto:
         sql += f" RETURNING {q(str(meta.pk.column))}"
@@ -194,14 +201,7 @@ def insert(obj: M) -> M:
     if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
         obj.save(force_insert=True)
         return obj
-    sql, fields, auto = _insert_layout(model, connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if auto:
-            obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
+    insert_many([obj])
     return obj
 
 
@@ -212,7 +212,7 @@ def insert_many(objs: Sequence[M]) -> list[M]:
     if not objs:
         return []
     model = type(objs[0])
-    sql, fields, auto = _insert_many_layout(model, len(objs), connection.vendor)
+    sql, fields, auto = _insert_layout(model, len(objs), connection.vendor)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -223,17 +223,6 @@ def insert_many(objs: Sequence[M]) -> list[M]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return list(objs)
-
-
-@functools.cache
-def _insert_many_layout(
-    model: type[models.Model], count: int, vendor: str
-) -> tuple[str, tuple[models.Field[Any, Any], ...], bool]:
-    one, fields, auto = _insert_layout(model, vendor)
-    head, _values_kw, tail = one.partition(" VALUES ")
-    row, _sep, returning = tail.partition(" RETURNING ")
-    sql = f"{head} VALUES {', '.join([row] * count)}"
-    return (sql + f" RETURNING {returning}" if auto else sql), fields, auto
 
 
 @functools.cache

@@ -105,8 +105,7 @@ def _lock_sql(related: tuple[str, ...], clock_events: bool, vendor: str) -> str:
             f" WHERE e.{q('case_id')} = t0.{q('id')})"
             for model in (CaseSuspension, CaseExtension)
         )
-    # SQLite has no row locks: its transactions take the whole database for writing.
-    of = " FOR UPDATE OF t0" if connection.features.has_select_for_update_of else ""
+    of = sql_rows.for_update_of("t0")
     return f"SELECT {join.columns}{events} FROM {join.tables} WHERE t0.{q('id')} = %s{of}"
 
 

@@ -460,7 +460,7 @@ def _case_tasks_sql(vendor: str) -> str:
     is locked first). ``vendor`` is the cache's key: the quoting is the vendor's."""
     q = connection.ops.quote_name
     join = sql_rows.joined(Task, _TASK_RELATED, vendor)
-    of = " FOR UPDATE OF t0" if connection.features.has_select_for_update_of else ""
+    of = sql_rows.for_update_of("t0")
     return (
         f"SELECT {join.columns} FROM {join.tables} WHERE t0.{q('case_id')} = %s"
         f" AND (t0.{q('id')} = %s OR t0.{q('state')} = %s"
@@ -555,7 +555,7 @@ def task_release(*, user: User, task: Task, expected_version: int | None = None)
         locked.assignee = None
         locked.claimed_at = None
         locked.version += 1
-        locked.save(update_fields=["assignee", "claimed_at", "version"])
+        sql_rows.update(locked, ["assignee", "claimed_at", "version"])
         _task_audit("release", locked, before)
     return locked
 
