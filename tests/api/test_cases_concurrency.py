@@ -194,3 +194,73 @@ def test_twenty_clerks_accepting_the_same_version_one_wins_the_rest_are_stale(ci
     case.refresh_from_db()
     assert (case.state, case.number, case.version) == ("accepted", "370100-20260615-000001", 2)
     assert AuditRecord.objects.filter(action="case.accept").count() == 1
+
+
+def test_a_task_lock_waiting_for_its_case_holds_none_of_the_tasks(city, clerk, person):
+    """The task lock reads the case and its tasks in one statement; it must take the case first,
+    as every service that locks the case and then touches its tasks does, or the two would wait
+    for each other (a deadlock PostgreSQL breaks by failing one of them)."""
+    from django.db import transaction
+
+    version = helpers.published(city.department)
+    case = services.case_receive(
+        user=clerk,
+        item_version=version,
+        applicant=person,
+        channel="8",
+        answers={},
+        window=city.window,
+        received_material_ids=[version.materials.get().pk],
+    )
+    services.case_accept(user=clerk, case=case)
+    review = Task.objects.get(case=case)
+    reviewer = factories.make_staff(city, Role.REVIEWER, scope=city.department)
+    case_held, claim_waits, holder_done = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    def hold_the_case() -> None:
+        from django.db import DatabaseError
+        from django.db import connection as own
+
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=case.pk)
+                case_held.set()
+                assert claim_waits.wait(timeout=10)
+                try:  # the claim waits for the case: it must not hold the task meanwhile
+                    Task.objects.select_for_update(nowait=True).get(pk=review.pk)
+                    seen["task"] = "free"
+                except DatabaseError:
+                    seen["task"] = "held"
+        finally:
+            holder_done.set()
+            own.close()
+
+    def claim() -> None:
+        from django.db import connection as own
+
+        try:
+            seen["claimed"] = services.task_claim(user=reviewer, task=review).assignee_id
+        finally:
+            own.close()
+
+    holder = threading.Thread(target=hold_the_case)
+    holder.start()
+    assert case_held.wait(timeout=10)
+    claimer = threading.Thread(target=claim)
+    claimer.start()
+    for _ in range(200):  # until the claim's statement waits for a row lock
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+        claimer.join(timeout=0.05)
+    claim_waits.set()
+    holder.join(timeout=30)
+    claimer.join(timeout=30)
+    assert holder_done.is_set() and not claimer.is_alive()
+    assert seen == {"task": "free", "claimed": reviewer.pk}
+    assert Task.objects.get(pk=review.pk).assignee_id == reviewer.pk

@@ -128,6 +128,26 @@ def test_joined_instances_read_what_select_related_reads_and_cache_the_joined_ro
     assert not window.parent._state.adding and window.parent._state.db == "default"
 
 
+def test_rows_joining_the_same_row_share_its_instance():
+    """Two windows of one hall: one hall instance, as the lock of a case's tasks shares one case."""
+    from quanban.accounts import services as accounts
+    from quanban.accounts.models import OrgUnit
+    from tests import factories
+
+    city = factories.make_city()
+    second = accounts.org_unit_create(
+        kind="window", name="综合受理窗口 2", parent=city.window.parent
+    )
+    join = rows.joined(OrgUnit, ("parent",), connection.vendor)
+    sql = f"SELECT {join.columns} FROM {join.tables} WHERE t0.id IN (%s, %s) ORDER BY t0.id"
+    (first, _), (other, _) = rows.instances(
+        OrgUnit, sql, [city.window.pk, second.pk], related=("parent",)
+    )
+    assert (first.pk, other.pk) == (city.window.pk, second.pk)
+    assert first.parent is other.parent
+    assert first.parent.pk == city.window.parent_id
+
+
 def test_update_writes_only_the_fields_named_and_refuses_a_missing_row():
     from django.db import DatabaseError
 

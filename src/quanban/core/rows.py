@@ -88,10 +88,14 @@ def _values(model: type[models.Model], row: Sequence[Any], start: int) -> tuple[
     return values, end
 
 
-def for_update_of(alias: str) -> str:
-    """The clause that locks the rows of ``alias`` only, where the database locks rows (SQLite
-    does not: its transactions take the whole database for writing)."""
-    return f" FOR UPDATE OF {alias}" if connection.features.has_select_for_update_of else ""
+def for_update_of(*aliases: str) -> str:
+    """The clause that locks the rows of ``aliases`` only, where the database locks rows (SQLite
+    does not: its transactions take the whole database for writing). PostgreSQL locks each
+    result row's tables in the order named, so a statement that locks a parent and its children
+    names the parent first, as a service that locks them one by one takes them."""
+    if not connection.features.has_select_for_update_of:
+        return ""
+    return f" FOR UPDATE OF {', '.join(aliases)}"
 
 
 @dataclass(frozen=True)
@@ -142,12 +146,14 @@ def instances(
 ) -> list[tuple[M, tuple[Any, ...]]]:
     """The rows of ``sql`` as instances of ``model``, each with the row's extra columns (see the
     module's note). With ``related``, the statement selects ``joined(model, related).columns``
-    first, and each joined row is cached on its instance (None for a missing nullable one)."""
+    first, and each joined row is cached on its instance (None for a missing nullable one); rows
+    that join the same related row share its instance (a case's tasks, one case)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     join = joined(model, related, connection.vendor) if related else None
     names = _layout(model, connection.vendor)[0]
+    built: dict[tuple[str, Any], models.Model] = {}
     out = []
     for row in rows:
         values, end = _values(model, row, 0)
@@ -157,11 +163,12 @@ def instances(
             for path, field, target, key in join.related:
                 values, end = _values(target, row, end)
                 parent = at[path.rpartition("__")[0]]
-                one = (
-                    None
-                    if values[key] is None
-                    else _build(target, _layout(target, connection.vendor)[0], values)
-                )
+                one = None
+                if values[key] is not None:
+                    one = built.get((path, values[key]))
+                    if one is None:
+                        one = _build(target, _layout(target, connection.vendor)[0], values)
+                        built[path, values[key]] = one
                 at[path] = one
                 if parent is not None:
                     field.set_cached_value(parent, one)

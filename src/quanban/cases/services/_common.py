@@ -92,19 +92,24 @@ _NO_SUSPENSION_AT = "_quanban_no_suspension_at"
 _NO_EXTENSION_AT = "_quanban_no_extension_at"
 
 
+def clock_events_sql(alias: str) -> str:
+    """Select-list items saying whether the case of ``alias`` has any suspension and any
+    extension (two index probes): what :func:`as_locked` takes with ``clock_events``."""
+    q = connection.ops.quote_name
+    return "".join(
+        f", EXISTS (SELECT 1 FROM {q(model._meta.db_table)} e"
+        f" WHERE e.{q('case_id')} = {alias}.{q('id')})"
+        for model in (CaseSuspension, CaseExtension)
+    )
+
+
 @functools.cache
 def _lock_sql(related: tuple[str, ...], clock_events: bool, vendor: str) -> str:
     """The case's row with ``related`` joined, locked; with ``clock_events``, whether it has any
     suspension and any extension. ``vendor`` is the cache's key: the quoting is the vendor's."""
     q = connection.ops.quote_name
     join = sql_rows.joined(Case, related, vendor)
-    events = ""
-    if clock_events:
-        events = "".join(
-            f", EXISTS (SELECT 1 FROM {q(model._meta.db_table)} e"
-            f" WHERE e.{q('case_id')} = t0.{q('id')})"
-            for model in (CaseSuspension, CaseExtension)
-        )
+    events = clock_events_sql("t0") if clock_events else ""
     of = sql_rows.for_update_of("t0")
     return f"SELECT {join.columns}{events} FROM {join.tables} WHERE t0.{q('id')} = %s{of}"
 
@@ -138,18 +143,28 @@ def lock(
     if not found:
         raise Case.DoesNotExist("Case matching query does not exist.")
     locked, extra = found[0]
-    if clock_events:
-        setattr(locked, _SUSPENDED, bool(extra[0]))
-        setattr(locked, _EXTENDED, bool(extra[1]))
+    return as_locked(locked, extra if clock_events else None, expected_version=expected_version)
+
+
+def as_locked(
+    locked: Case, clock_events: tuple[Any, ...] | None, *, expected_version: int | None
+) -> Case:
+    """The case just read and locked, with what its statement said about its clock events
+    (:func:`clock_events_sql`; None if it did not ask); a stale edit if its version is not
+    ``expected_version``. :func:`lock` and the task lock (which reads the case with its tasks)
+    both end here."""
+    if clock_events is not None:
+        setattr(locked, _SUSPENDED, bool(clock_events[0]))
+        setattr(locked, _EXTENDED, bool(clock_events[1]))
     if expected_version is not None and locked.version != expected_version:
         raise StaleEdit(
             _("办件已被他人修改（您看到的是第 %(seen)d 版，现为第 %(now)d 版），请刷新后重试。")
             % {"seen": expected_version, "now": locked.version},
             extra={"current_version": locked.version},
         )
-    if clock_events and not getattr(locked, _SUSPENDED):
+    if clock_events is not None and not getattr(locked, _SUSPENDED):
         setattr(locked, _NO_SUSPENSION_AT, locked.version)
-    if clock_events and not getattr(locked, _EXTENDED):
+    if clock_events is not None and not getattr(locked, _EXTENDED):
         setattr(locked, _NO_EXTENSION_AT, locked.version)
     return locked
 

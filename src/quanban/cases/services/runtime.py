@@ -25,11 +25,14 @@ from quanban.cases import clock as case_clock
 from quanban.cases.models import Case, CaseMaterial, CreditRecord, RoutingRule, Task
 from quanban.cases.notifications import applicant_notify
 from quanban.cases.services._common import (
+    LOCK_RELATED,
     ONLINE_CHANNELS,
     State,
+    as_locked,
     audit,
     card_for,
     case_snapshot,
+    clock_events_sql,
     defer,
     flush,
     lock,
@@ -452,44 +455,50 @@ def _person_name(user: User | None) -> str:
 
 
 _TASK_RELATED = ("department", "office")
+# The task lock reads the task's case (locked, with what every case lock reads) in the same
+# statement: the case's joins under "case".
+_TASK_LOCK_RELATED = (*_TASK_RELATED, "case", *(f"case__{path}" for path in LOCK_RELATED))
 
 
 @functools.cache
 def _case_tasks_sql(vendor: str) -> str:
-    """The task, the case's open tasks and its done reviews, with their units, locked (the case
-    is locked first). ``vendor`` is the cache's key: the quoting is the vendor's."""
+    """The task, the case's open tasks and its done reviews, with their units and their case
+    (its clock events too), the case locked first and then the tasks: the order every service
+    takes them in, so that two services never wait for each other. ``vendor`` is the cache's
+    key: the quoting is the vendor's."""
     q = connection.ops.quote_name
-    join = sql_rows.joined(Task, _TASK_RELATED, vendor)
-    of = sql_rows.for_update_of("t0")
+    join = sql_rows.joined(Task, _TASK_LOCK_RELATED, vendor)
+    case = f"t{_TASK_LOCK_RELATED.index('case') + 1}"
+    of = sql_rows.for_update_of(case, "t0")
     return (
-        f"SELECT {join.columns} FROM {join.tables} WHERE t0.{q('case_id')} = %s"
-        f" AND (t0.{q('id')} = %s OR t0.{q('state')} = %s"
+        f"SELECT {join.columns}{clock_events_sql(case)} FROM {join.tables}"
+        f" WHERE t0.{q('case_id')} = %s AND (t0.{q('id')} = %s OR t0.{q('state')} = %s"
         f" OR (t0.{q('kind')} = %s AND t0.{q('state')} = %s)) ORDER BY t0.{q('id')}{of}"
     )
 
 
 def _lock_task(task: Task, *, expected_version: int | None) -> tuple[Case, Task, list[Task]]:
     """Lock the task's case, then the task with the case's other open tasks (the join asks
-    whether they are done) and its done reviews (一审一核 asks who did them), in one statement;
-    refuse a stale version of the task.
+    whether they are done) and its done reviews (一审一核 asks who did them), all in one
+    statement; refuse a stale version of the task.
 
     Returns the case, the task and those other tasks of the case.
     """
+    assert connection.in_atomic_block, "a task is locked inside the transaction that writes it"
+    found = sql_rows.instances(
+        Task,
+        _case_tasks_sql(connection.vendor),
+        [task.case_id, task.pk, Task.State.OPEN, "review", Task.State.DONE],
+        related=_TASK_LOCK_RELATED,
+    )
+    if not found:
+        raise Task.DoesNotExist("Task matching query does not exist.")
     # With its clock events known, opening the next step asks nothing about suspensions.
-    case = lock(Case(pk=task.case_id), clock_events=True)
-    rows = [
-        row
-        for row, _extra in sql_rows.instances(
-            Task,
-            _case_tasks_sql(connection.vendor),
-            [case.pk, task.pk, Task.State.OPEN, "review", Task.State.DONE],
-            related=_TASK_RELATED,
-        )
-    ]
+    case = as_locked(found[0][0].case, found[0][1], expected_version=None)
+    rows = [row for row, _events in found]
     locked = next((row for row in rows if row.pk == task.pk), None)
     if locked is None:
         raise Task.DoesNotExist("Task matching query does not exist.")
-    locked.case = case
     others = [row for row in rows if row.pk != task.pk]
     if expected_version is not None and locked.version != expected_version:
         raise StaleEdit(
