@@ -88,6 +88,17 @@ def _values(model: type[models.Model], row: Sequence[Any], start: int) -> tuple[
     return values, end
 
 
+def instance_at(model: type[M], row: Sequence[Any], start: int) -> tuple[M | None, int]:
+    """The instance of ``model`` whose columns (``columns(model)``) start at ``start`` in ``row``
+    (None if its key is null: an outer join found none), and where its columns end: for a
+    statement that selects a second model's columns among the extra columns of ``instances``."""
+    model_pk = model._meta.concrete_fields.index(model._meta.pk)
+    values, end = _values(model, row, start)
+    if values[model_pk] is None:
+        return None, end
+    return _build(model, _layout(model, connection.vendor)[0], values), end
+
+
 def for_update_of(*aliases: str) -> str:
     """The clause that locks the rows of ``aliases`` only, where the database locks rows (SQLite
     does not: its transactions take the whole database for writing). PostgreSQL locks each

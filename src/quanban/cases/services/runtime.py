@@ -131,17 +131,18 @@ def task_may_work(user: User, task: Task) -> bool:
 
 
 @functools.cache
-def _routing_sql(vendor: str) -> tuple[str, str]:
-    """The two statements of routing, written out once (every acceptance runs them): the rule
-    that applies, and the units it names or the department's first office with the department.
-    ``vendor`` is the cache's key: the quoting is the vendor's."""
+def _routing_sql(vendor: str) -> str:
+    """Routing's one statement, written out once (every acceptance runs it): the units the rule
+    that applies names, or the department's own with its first office if none does, each row
+    with the rule's columns beside it (null without one). ``vendor`` is the cache's key: the
+    quoting is the vendor's."""
     q = connection.ops.quote_name
     rules, units = q(RoutingRule._meta.db_table), q(OrgUnit._meta.db_table)
     # The item's own rules, or its department's for any item; of those, the ones without an area
     # or with one on the window's path (the path is the chain of ids, "/1/4/17/"). The item's
     # own first, then one with an area, then the priority, then the oldest.
     rule = (
-        f"SELECT {sql_rows.columns(RoutingRule, 'r')} FROM {rules} r"
+        f"SELECT {sql_rows.columns(RoutingRule)} FROM {rules} r"
         f" WHERE (r.{q('item_id')} = %s"
         f" OR (r.{q('item_id')} IS NULL AND r.{q('department_id')} = %s))"
         f" AND (r.{q('area_id')} IS NULL"
@@ -149,14 +150,17 @@ def _routing_sql(vendor: str) -> tuple[str, str]:
         f" ORDER BY (r.{q('item_id')} IS NOT NULL) DESC, (r.{q('area_id')} IS NOT NULL) DESC,"
         f" r.{q('priority')} DESC, r.{q('id')} LIMIT 1"
     )
-    named = (
-        f"SELECT {sql_rows.columns(OrgUnit, 'u')} FROM {units} u"
-        f" WHERE u.{q('id')} = %s OR u.{q('id')} = %s"
-        f" OR u.{q('id')} = (SELECT o.{q('id')} FROM {units} o"
-        f" WHERE o.{q('parent_id')} = %s AND o.{q('kind')} = %s AND o.{q('is_active')}"
-        f" ORDER BY o.{q('sort')}, o.{q('id')} LIMIT 1)"
+    first_office = (
+        f"SELECT o.{q('id')} FROM {units} o WHERE o.{q('parent_id')} = %s AND o.{q('kind')} = %s"
+        f" AND o.{q('is_active')} ORDER BY o.{q('sort')}, o.{q('id')} LIMIT 1"
     )
-    return rule, named
+    return (
+        f"WITH rule AS ({rule})"
+        f" SELECT {sql_rows.columns(OrgUnit, 'u')}, {sql_rows.columns(RoutingRule, 'rule')}"
+        f" FROM {units} u LEFT JOIN rule ON 1 = 1"
+        f" WHERE u.{q('id')} = rule.{q('department_id')} OR u.{q('id')} = rule.{q('office_id')}"
+        f" OR (rule.{q('id')} IS NULL AND (u.{q('id')} = %s OR u.{q('id')} = ({first_office})))"
+    )
 
 
 def case_route(case: Case) -> tuple[OrgUnit, OrgUnit | None, RoutingRule | None, str]:
@@ -169,24 +173,16 @@ def case_route(case: Case) -> tuple[OrgUnit, OrgUnit | None, RoutingRule | None,
     item = case.item_version.item
     department_id = item.implementing_department_id
     path = case.window.path if case.window is not None else ""
-    rule_sql, units_sql = _routing_sql(connection.vendor)
-    found = sql_rows.instances(RoutingRule, rule_sql, [item.pk, department_id, path])
-    rule = found[0][0] if found else None
+    found = sql_rows.instances(
+        OrgUnit,
+        _routing_sql(connection.vendor),
+        [item.pk, department_id, path, department_id, department_id, OrgUnit.Kind.OFFICE],
+    )
+    units = {unit.pk: unit for unit, _rule in found}
+    rule = sql_rows.instance_at(RoutingRule, found[0][1], 0)[0] if found else None
     if rule is not None:
-        units = {
-            u.pk: u
-            for u, _extra in sql_rows.instances(
-                OrgUnit, units_sql, [rule.department_id, rule.office_id, None, OrgUnit.Kind.OFFICE]
-            )
-        }
         note = rule.note or _("分办规则 #%(id)d") % {"id": rule.pk}
         return units[rule.department_id], units[rule.office_id], rule, note
-    units = {
-        u.pk: u
-        for u, _extra in sql_rows.instances(
-            OrgUnit, units_sql, [department_id, None, department_id, OrgUnit.Kind.OFFICE]
-        )
-    }
     department = units.pop(department_id)
     office = next(iter(units.values()), None)
     return department, office, None, _("默认：事项实施部门")
