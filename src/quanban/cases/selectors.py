@@ -351,10 +351,16 @@ def _timeline_sql(vendor: str, for_applicant: bool) -> str:
     return sql + f" ORDER BY a.{q('seq')}"
 
 
-def _pending_records(case: Case, *, for_applicant: bool) -> list[AuditRecord]:
-    """The case's records (its own and its tasks') of the audit batch under way: a reply built in
-    the transaction that wrote them, before the batch is chained at its end."""
-    pending = audit_pending()
+# The records that say a case was created: a case whose creation is in the batch under way was
+# created by this transaction, so nothing about it (or its tasks) is stored yet.
+_CREATION_ACTIONS = frozenset({"case.receive", "case.submit"})
+
+
+def _pending_records(
+    case: Case, pending: list[AuditRecord], *, for_applicant: bool
+) -> list[AuditRecord]:
+    """The case's records (its own and its tasks') of the audit batch under way (``pending``): a
+    reply built in the transaction that wrote them, before the batch is chained at its end."""
     if not pending:
         return []
     tasks: set[str] = set()
@@ -373,16 +379,25 @@ def _pending_records(case: Case, *, for_applicant: bool) -> list[AuditRecord]:
 
 def case_timeline(case: Case, *, for_applicant: bool = False) -> list[TimelineEntry]:
     """Every event of the case from the audit trail, oldest first."""
-    params: list[Any] = ["cases.case", str(case.pk), "cases.task", case.pk]
-    if for_applicant:
-        params += sorted(APPLICANT_ACTIONS)
-    records = [
-        record
-        for record, _extra in sql_rows.instances(
-            AuditRecord, _timeline_sql(connection.vendor, for_applicant), params
-        )
-    ]
-    records += _pending_records(case, for_applicant=for_applicant)
+    pending = audit_pending()
+    created_now = any(
+        r.object_type == "cases.case"
+        and r.object_id == str(case.pk)
+        and r.action in _CREATION_ACTIONS
+        for r in pending
+    )
+    records = []
+    if not created_now:
+        params: list[Any] = ["cases.case", str(case.pk), "cases.task", case.pk]
+        if for_applicant:
+            params += sorted(APPLICANT_ACTIONS)
+        records = [
+            record
+            for record, _extra in sql_rows.instances(
+                AuditRecord, _timeline_sql(connection.vendor, for_applicant), params
+            )
+        ]
+    records += _pending_records(case, pending, for_applicant=for_applicant)
     entries = []
     for record in records:
         label = _ACTION_LABELS.get(record.action, record.action)
