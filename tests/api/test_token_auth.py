@@ -56,6 +56,28 @@ def test_a_user_without_roles_has_none():
     )
 
 
+def test_a_token_brings_its_users_person_and_notification_choices_in_the_same_statement():
+    from quanban.core import rows
+    from quanban.notify import services as notify
+
+    citizen = factories.make_citizen("13700007778")
+    person = services.person_register(
+        name="张三", id_number=factories.valid_id_number(), phone="13700007778", user=citizen
+    )
+    notify.notify_preference_update(user=citizen, sms=False, email=False, quiet_enabled=False)
+    staff = factories.make_staff(factories.make_city(), Role.WINDOW_CLERK)
+    for holder, expected in ((citizen, (person.pk, False)), (staff, (None, None))):
+        _token, clear = token_create(user=holder, name="app")
+        with CaptureQueriesContext(connection) as queries:
+            user = token_user(clear)
+            assert user is not None
+            found = rows.related_one(user, "person"), rows.related_one(user, "notify_preference")
+        assert len(queries) == 1
+        assert (getattr(found[0], "pk", None), getattr(found[1], "sms", None)) == expected
+        if found[0] is not None:
+            assert (found[0].name, found[0].user is user) == ("张三", True)
+
+
 def test_revoked_inactive_and_unknown_tokens_are_not_authenticated():
     city = factories.make_city()
     clerk = factories.make_staff(city)

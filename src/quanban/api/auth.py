@@ -8,16 +8,17 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from quanban.accounts.models import ApiToken, RoleAssignment, User
+from quanban.accounts.models import ApiToken, NaturalPerson, RoleAssignment, User
 from quanban.api.problems import CsrfFailed
 from quanban.core import clock, rows
 from quanban.core.audit import audit_record
 from quanban.core.context import current_actor, rebind_user
+from quanban.notify.models import NotificationPreference
 
 TOKEN_PREFIX = "qb_"
 
@@ -47,17 +48,34 @@ def _bind(request: HttpRequest, user: User) -> User:
     return user
 
 
+# What the token's user brings along, read in the same statement (none: NULL columns): their
+# person (every "my" request of a citizen's asks who they are) and their notification choices
+# (asked when their own request texts them, as an instant decision does).
+_USER_ONE_TO_ONE = (("person", NaturalPerson), ("notify_preference", NotificationPreference))
+
+
 @functools.cache
 def _token_user_sql(vendor: str) -> str:
-    """The user a live token names, one row per role held (none: one row, role NULL). Built
-    once per database vendor (``vendor`` is the cache's key: the quoting is the vendor's)."""
+    """The user a live token names, one row per role held (none: one row, role NULL), with the
+    user's ``_USER_ONE_TO_ONE`` rows. Built once per database vendor (``vendor`` is the cache's
+    key: the quoting is the vendor's)."""
     q = connection.ops.quote_name
+    joined = []
+    for n, (_accessor, model) in enumerate(_USER_ONE_TO_ONE):
+        field = model._meta.get_field("user")
+        assert isinstance(field, models.OneToOneField)
+        joined.append((f"o{n}", model, str(field.column)))
     return (
         f"SELECT {rows.columns(User, 'u')}, r.{q('role')} AS held_role"
-        f" FROM {q(ApiToken._meta.db_table)} t"
+        + "".join(f", {rows.columns(model, alias)}" for alias, model, _column in joined)
+        + f" FROM {q(ApiToken._meta.db_table)} t"
         f" JOIN {q(User._meta.db_table)} u ON u.{q('id')} = t.{q('user_id')}"
         f" LEFT JOIN {q(RoleAssignment._meta.db_table)} r ON r.{q('user_id')} = u.{q('id')}"
-        f" WHERE t.{q('token_hash')} = %s AND t.{q('revoked_at')} IS NULL AND u.{q('is_active')}"
+        + "".join(
+            f" LEFT JOIN {q(model._meta.db_table)} {alias} ON {alias}.{q(column)} = u.{q('id')}"
+            for alias, model, column in joined
+        )
+        + f" WHERE t.{q('token_hash')} = %s AND t.{q('revoked_at')} IS NULL AND u.{q('is_active')}"
         f" ORDER BY r.{q('id')}"
     )
 
@@ -67,13 +85,18 @@ def token_user(token: str) -> User | None:
 
     Every API call with a token asks this, so it is written out once (``_token_user_sql``)
     rather than compiled by the ORM each time, and it reads the roles the permissions and the
-    audit's actor need in the same round trip (``User.role_names``).
+    audit's actor need in the same round trip (``User.role_names``), and the user's person and
+    notification choices (cached as ``rows.related_one`` reads them).
     """
     found = rows.instances(User, _token_user_sql(connection.vendor), [token_hash(token)])
     if not found:
         return None
-    user = found[0][0]
-    user._role_names = tuple(role for _user, (role,) in found if role)
+    user, extra = found[0]
+    user._role_names = tuple(extra[0] for _user, extra in found if extra[0])
+    end = 1
+    for accessor, model in _USER_ONE_TO_ONE:
+        row, end = rows.instance_at(model, extra, end)
+        rows.related_one_known(user, accessor, row)
     return user
 
 

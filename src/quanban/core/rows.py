@@ -8,7 +8,8 @@ back beside each instance; ``joined`` writes out the joins of a ``select_related
 and ``insert_many`` write new rows the same way, where ``Model.objects.create`` and
 ``bulk_create`` compile their INSERT again on every call; ``update`` writes chosen fields of a
 row, as ``save(update_fields=…)`` does; ``related_one`` reads a reverse one-to-one (a user's
-person, their notification preferences).
+person, their notification preferences), or takes it from a statement that joined it
+(``related_one_known``).
 """
 
 from __future__ import annotations
@@ -293,7 +294,14 @@ def related_one(obj: models.Model, accessor: str) -> Any:
     model, field = related.related_model, related.field
     found = instances(model, _related_sql(model, field.column, connection.vendor), [obj.pk])
     row = found[0][0] if found else None
+    related_one_known(obj, accessor, row)
+    return row
+
+
+def related_one_known(obj: models.Model, accessor: str, row: models.Model | None) -> None:
+    """Cache ``row`` (None: there is none) as ``obj``'s reverse one-to-one ``accessor``, read by
+    a statement that joined it: :func:`related_one` then asks nothing."""
+    related = getattr(obj._meta.model, accessor).related
     related.set_cached_value(obj, row)
     if row is not None:
-        field.set_cached_value(row, obj)
-    return row
+        related.field.set_cached_value(row, obj)
