@@ -238,6 +238,36 @@ def test_a_batch_that_fails_writes_nothing(db):
     assert chain_verify() == (before[0] + 1, None)
 
 
+def test_a_service_transaction_inside_a_batch_has_no_savepoint_so_its_failure_fails_the_batch(db):
+    """Inside a batch, a nested service's failure cannot be caught and gone past: the records it
+    wrote into the batch would be chained for writes rolled back. Outside a batch it nests with a
+    savepoint as ``atomic`` does."""
+    from django.db.transaction import TransactionManagementError
+    from django.test.utils import CaptureQueriesContext
+
+    from quanban.core.audit import audited_atomic
+
+    before = (AuditRecord.objects.count(), AuditChainHead.objects.values_list("seq").first())
+    with contextlib.suppress(TransactionManagementError), audited_atomic():
+        audit_record(action="test.outer")
+        with CaptureQueriesContext(connection) as queries:
+            with contextlib.suppress(RuntimeError), audited_atomic():
+                audit_record(action="test.inner.lost")
+                raise RuntimeError("the inner service refused")
+        assert not [q for q in queries.captured_queries if "SAVEPOINT" in q["sql"]]
+        AuditRecord.objects.count()  # going on after the failure is refused
+        pytest.fail("the batch went on past a failed service")
+    after = (AuditRecord.objects.count(), AuditChainHead.objects.values_list("seq").first())
+    assert after == before
+    # Outside a batch (here the test's own transaction), a failure rolls back its savepoint only.
+    with contextlib.suppress(RuntimeError), audited_atomic():
+        audit_record(action="test.alone.lost")
+        raise RuntimeError("refused")
+    audit_record(action="test.after")
+    assert AuditRecord.objects.count() == before[0] + 1
+    assert chain_verify() == (before[0] + 1, None)
+
+
 def test_the_next_transaction_appends_after_the_head_it_knows_in_one_statement(db):
     """A connection remembers the head it wrote: its next transaction moves the head from there
     with one conditional statement (PostgreSQL: the head's UPDATE and the records' INSERT

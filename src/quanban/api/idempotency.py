@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Schema
@@ -40,7 +40,7 @@ from ninja import Header, Schema
 from quanban.accounts.models import User
 from quanban.cases.models import IdempotencyKey
 from quanban.core import clock
-from quanban.core.audit import audit_batch
+from quanban.core.audit import audited_atomic
 from quanban.core.errors import Conflict, ValidationFailed
 
 KEY_TTL = dt.timedelta(hours=24)
@@ -104,7 +104,7 @@ def idempotent(
     # One audit batch for the request: its records are chained at the very end, just before the
     # commit, so the chain's head (which every audited write in the city takes in turn) is held
     # for the append and the commit only, not while the reply is built and stored.
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         now = clock.now()
         row_id = _claim(key=key, user=user, digest=digest, now=now)
         if row_id is None:

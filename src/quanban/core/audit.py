@@ -139,7 +139,8 @@ def audit_pending() -> list[AuditRecord]:
 def audit_batch() -> Iterator[None]:
     """Chain the audit records written inside in one go, when the block ends.
 
-    A service wraps its work in ``with transaction.atomic(), audit_batch():`` so that the chain
+    A service wraps its work in ``with audited_atomic():`` (``transaction.atomic()`` with this)
+    so that the chain
     head is locked for the moment of the append at its end, not from its first record to its
     commit. Records written inside are numbered and hashed when the block ends (``seq`` and
     ``hash`` are unset until then). Nested batches join the outermost. Nothing inside may catch
@@ -157,6 +158,21 @@ def audit_batch() -> Iterator[None]:
         setattr(connection, _BATCH, None)
     if records:
         _append(records)
+
+
+@contextmanager
+def audited_atomic() -> Iterator[None]:
+    """A service's transaction: ``transaction.atomic()`` with an :func:`audit_batch`.
+
+    Inside a batch already under way (a service called by another, or by an idempotent request)
+    it is part of that batch and takes no savepoint of its own: a failure inside fails the whole
+    batch. A savepoint would only let a caller catch the failure and go on, and the batch would
+    then chain the records of writes rolled back. (Outside a batch it nests as ``atomic`` does.)
+    """
+    connection = transaction.get_connection()
+    inside_batch = getattr(connection, _BATCH, None) is not None
+    with transaction.atomic(savepoint=not inside_batch), audit_batch():
+        yield
 
 
 def _append(records: list[AuditRecord]) -> None:

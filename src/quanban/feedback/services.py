@@ -26,7 +26,7 @@ from quanban.cases.clock import warn_date
 from quanban.cases.models import CardLevel, Case
 from quanban.catalogue.models import ServiceItem
 from quanban.core import clock, rows, workdays
-from quanban.core.audit import audit_batch, audit_record
+from quanban.core.audit import audit_record, audited_atomic
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationFailed
 from quanban.feedback import config, tally
 from quanban.feedback.models import (
@@ -133,7 +133,7 @@ def rating_invite(*, case: Case) -> RatingInvite | None:
     if not phone:
         return None
     now = clock.now()
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         if Rating.objects.filter(case=case, kind=RatingKind.PER_CASE).exists():
             return None
         if RatingInvite.objects.filter(case=case, channel=RatingChannel.SMS).exists():
@@ -187,7 +187,7 @@ def rating_pad_open(
         )
     now = clock.now()
     clear, hashed = _new_token()
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         invite = RatingInvite.objects.create(
             kind=RatingKind.PER_VISIT,
             channel=channel,
@@ -465,7 +465,7 @@ def rating_submit_for_case(
         raise Conflict(_("办件办结后才能评价。"), code="case_not_finished")
     fields = _clean(RatingKind.PER_CASE, level, scores or {}, text, tags)
     now = clock.now()
-    with transaction.atomic(), audit_batch(), tally.batch():
+    with audited_atomic(), tally.batch():
         rater = _rater_of_case(case)
         rater["rater_user_id"] = user.pk
         return _create_rating(
@@ -492,7 +492,7 @@ def rating_submit_by_token(
     """A rating through an invitation: the SMS link (no sign-in) or the window's pad or kiosk
     (the session of the clerk who opened it). The token is used once."""
     now = clock.now()
-    with transaction.atomic(), audit_batch(), tally.batch():
+    with audited_atomic(), tally.batch():
         invite, hall_id, district_id = _invite_use(token, now)
         if invite.channel in PAD_CHANNELS and (user is None or user.pk != invite.staff_id):
             raise PermissionDenied(
@@ -712,7 +712,7 @@ def followup_contact(
 ) -> FollowUp:
     """回访: the unit has contacted the rater (the note goes to them, through the platform)."""
     note = _text(note, "note")
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = _lock_for_handling(user, followup, expected_version, [FollowUp.State.OPEN])
         now = clock.now()
         locked.state = FollowUp.State.CONTACTED
@@ -738,7 +738,7 @@ def followup_rectify(
     """整改: what was done. A rater or complainant with an account is asked for their verdict;
     anyone else cannot be asked, and the follow-up closes (verdict "unreachable")."""
     rectification = _text(rectification, "rectification")
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = _lock_for_handling(
             user, followup, expected_version, [FollowUp.State.OPEN, FollowUp.State.CONTACTED]
         )
@@ -780,7 +780,7 @@ def followup_verdict(*, user: User, followup_id: int, verdict: str) -> FollowUp:
         raise ValidationFailed(
             _("请选择满意、基本满意或不满意。"), code="verdict_invalid", field="verdict"
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = (
             FollowUp.objects.select_for_update(of=("self",))
             .filter(Q(rating__rater_user=user) | Q(complaint__complainant=user), pk=followup_id)
@@ -881,7 +881,7 @@ def complaint_submit(
         )
     named, unit_id, department_id = _complaint_target(target, target_id, citizen)
     now = clock.now()
-    with transaction.atomic(), audit_batch(), tally.batch():
+    with audited_atomic(), tally.batch():
         complaint = Complaint(
             target=target,
             category=category,
@@ -956,7 +956,7 @@ def appeal_file(
         raise ValidationFailed(
             _("佐证材料不能超过 10 MB。"), code="appeal_evidence_large", field="evidence"
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         rating = (
             Rating.objects.select_for_update(of=("self",))
             .filter(rating_scope(user), pk=rating_id)
@@ -1007,7 +1007,7 @@ def appeal_decide(*, user: User, appeal_id: int, decision: str, note: str) -> Ra
             _("请选择申诉成立或申诉不成立。"), code="appeal_decision_invalid", field="decision"
         )
     note = _text(note, "note")
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         appeal = RatingAppeal.objects.select_for_update(of=("self",)).filter(pk=appeal_id).first()
         if appeal is None:
             raise NotFound(_("找不到该申诉。"), code="appeal_not_found")

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +34,7 @@ from quanban.accounts.selectors import require_perm
 from quanban.cases.models import Case
 from quanban.catalogue.models import ServiceItem
 from quanban.core import clock, workdays
-from quanban.core.audit import audit_batch, audit_record
+from quanban.core.audit import audit_record, audited_atomic
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from quanban.supervision.models import ExperienceOfficer, Finding, Inspection
 from quanban.supervision.selectors import is_supervisor
@@ -103,7 +102,7 @@ def officer_register(
     phone = (phone or "").strip()
     if phone and (not phone.isdigit() or len(phone) > 20):
         raise ValidationFailed(_("联系电话无效。"), code="officer_phone_invalid", field="phone")
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         officer = ExperienceOfficer.objects.create(
             name=name,
             kind=kind,
@@ -218,7 +217,7 @@ def officer_report_file(
             _("网上体验请选择事项。"), code="report_subject_missing", field="item_id"
         )
     clean_scores = _scores(scores or {})
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         report = Inspection.objects.create(
             kind=Inspection.Kind.OFFICER,
             title=_text(title, "title", limit=200),
@@ -324,7 +323,7 @@ def inspection_record(
     unit = OrgUnit.objects.filter(pk=unit_id, is_active=True).first() if unit_id else None
     if unit_id and unit is None:
         raise NotFound(_("找不到督查的单位。"), code="unit_not_found", field="unit_id")
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         inspection = Inspection.objects.create(
             kind=kind,
             title=_text(title, "title", limit=200),
@@ -357,7 +356,7 @@ def finding_add(*, user: User, inspection_id: int, finding: FindingInput) -> Fin
     inspection = Inspection.objects.filter(pk=inspection_id).first()
     if inspection is None:
         raise NotFound(_("找不到该督查。"), code="inspection_not_found")
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         (row,) = _add_findings(inspection, [finding], clock.today())
         audit_record(
             action="finding.add",
@@ -371,7 +370,7 @@ def finding_rectify(*, user: User, finding_id: int, rectification: str) -> Findi
     """整改: staff of the department concerned (business permission) record what was done."""
     require_perm(user, Perm.BUSINESS_WRITE)
     rectification = _text(rectification, "rectification")
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         row = Finding.objects.select_for_update(of=("self",)).filter(pk=finding_id).first()
         if row is None or not _answers_for(user, row.department_id):
             raise NotFound(_("找不到该整改任务。"), code="finding_not_found")

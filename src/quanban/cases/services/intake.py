@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
@@ -46,7 +46,7 @@ from quanban.catalogue.models import ItemVersion, Material
 from quanban.catalogue.selectors import material_list_for_answers, version_publication
 from quanban.core import clock
 from quanban.core import rows as sql_rows
-from quanban.core.audit import audit_batch
+from quanban.core.audit import audited_atomic
 from quanban.core.errors import Conflict, ValidationFailed
 
 MAX_FORM_FIELDS = 100
@@ -327,7 +327,7 @@ def case_receive(
     """
     require_perm(user, Perm.BUSINESS_WRITE)
     ticked = sorted(set(received_material_ids))
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         case, rows = _create(
             item_version=item_version,
             applicant=applicant,
@@ -390,7 +390,7 @@ def case_submit_online(
             code="channel_not_online",
             field="channel",
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         case, rows = _create(
             item_version=item_version,
             applicant=applicant,
@@ -514,7 +514,7 @@ def case_accept(
     opened (or decided by the instant rules).
     """
     require_perm(user, Perm.BUSINESS_WRITE)
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         # With what routing reads: the item (its department) and the window (the case's area).
         locked = lock(
             case,
@@ -624,7 +624,7 @@ def case_request_supplement(
     The notice names every missing material at once; the case waits in 补齐补正.
     """
     require_perm(user, Perm.BUSINESS_WRITE)
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         target = require_transition(locked, "request_supplement")
         missing = _missing(locked)
@@ -685,7 +685,7 @@ def case_refuse(
             field=empty[0],
             extra={"fields": empty},
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         target = require_transition(locked, "refuse")
         before = case_snapshot(locked)

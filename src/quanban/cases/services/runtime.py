@@ -44,7 +44,7 @@ from quanban.catalogue import codes, rules
 from quanban.catalogue import process as definitions
 from quanban.core import clock
 from quanban.core import rows as sql_rows
-from quanban.core.audit import audit_batch, audit_record, snapshot
+from quanban.core.audit import audit_record, audited_atomic, snapshot
 from quanban.core.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationFailed
 from quanban.licences.services import licence_issue_with_result
 
@@ -524,7 +524,7 @@ def _task_audit(action: str, task: Task, before: Mapping[str, Any] | None, **cha
 def task_claim(*, user: User, task: Task, expected_version: int | None = None) -> Task:
     """签收: take an open task from the office's or department's inbox; one person at a time."""
     require_perm(user, Perm.BUSINESS_WRITE)
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         _case, locked, _others = _lock_task(task, expected_version=expected_version)
         if not task_may_work(user, locked):
             raise PermissionDenied(_("您不能办理该任务。"), code="task_not_yours")
@@ -624,7 +624,7 @@ def task_complete(
     """
     require_perm(user, Perm.BUSINESS_WRITE)
     opinion = opinion.strip()
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         case, locked, others = _lock_task(task, expected_version=expected_version)
         if not task_may_work(user, locked):
             raise PermissionDenied(_("您不能办理该任务。"), code="task_not_yours")
@@ -870,7 +870,7 @@ def case_deliver(
 ) -> Case:
     """Record when the applicant received a posted result (the post's delivery date)."""
     require_perm(user, Perm.BUSINESS_WRITE)
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         if locked.delivery != Case.Delivery.POST or locked.delivered_at is not None:
             raise Conflict(
@@ -923,7 +923,7 @@ def case_terminate(
         raise ValidationFailed(
             _("终止须写明说明。"), code="termination_note_required", field="note"
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         require_transition(locked, "terminate")
         if locked.lead_department is not None and not user_has_role_in(
@@ -1032,7 +1032,7 @@ def case_supply_deferred(
         raise ValidationFailed(
             _("请选择补交的材料。"), code="materials_required", field="material_ids"
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         owed = {row.material_id: row for row in owed_materials(locked)}
         not_owed = [m for m in wanted if m not in owed]
@@ -1113,7 +1113,7 @@ def case_finish_on_the_spot(
         raise ValidationFailed(
             _("审批决定应为准予、部分准予或不予许可。"), code="decision_invalid", field="decision"
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         if locked.item_version.case_kind != codes.CaseKind.INSTANT:
             raise Conflict(

@@ -6,7 +6,6 @@ decided, on the case and on its open tasks.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from quanban.accounts.models import User
@@ -28,7 +27,7 @@ from quanban.cases.services._common import (
     suspension_added,
 )
 from quanban.core import clock
-from quanban.core.audit import audit_batch
+from quanban.core.audit import audited_atomic
 from quanban.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 # The legal ceiling of one extension (行政许可法 Art. 42: 10 working days; joint handling 15).
@@ -58,7 +57,7 @@ def case_suspend(
         raise ValidationFailed(
             _("挂起必须写明理由。"), code="suspension_reason_required", field="reason"
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         if locked.state != State.ACCEPTED:
             raise Conflict(
@@ -101,7 +100,7 @@ def case_resume(*, user: User, case: Case, expected_version: int | None = None) 
     next working day. The dates are recomputed from all of the case's suspensions.
     """
     require_perm(user, Perm.BUSINESS_WRITE)
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         suspension = open_suspension(locked)
         if suspension is None:
@@ -145,7 +144,7 @@ def case_extend(
         raise ValidationFailed(
             _("延长审批必须写明理由。"), code="extension_reason_required", field="reason"
         )
-    with transaction.atomic(), audit_batch():
+    with audited_atomic():
         locked = lock(case, expected_version=expected_version)
         if locked.state != State.ACCEPTED:
             raise Conflict(
