@@ -250,10 +250,13 @@ def test_a_service_transaction_inside_a_batch_has_no_savepoint_so_its_failure_fa
     before = (AuditRecord.objects.count(), AuditChainHead.objects.values_list("seq").first())
     with contextlib.suppress(TransactionManagementError), audited_atomic():
         audit_record(action="test.outer")
-        with CaptureQueriesContext(connection) as queries:
-            with contextlib.suppress(RuntimeError), audited_atomic():
-                audit_record(action="test.inner.lost")
-                raise RuntimeError("the inner service refused")
+        with (
+            CaptureQueriesContext(connection) as queries,
+            contextlib.suppress(RuntimeError),
+            audited_atomic(),
+        ):
+            audit_record(action="test.inner.lost")
+            raise RuntimeError("the inner service refused")
         assert not [q for q in queries.captured_queries if "SAVEPOINT" in q["sql"]]
         AuditRecord.objects.count()  # going on after the failure is refused
         pytest.fail("the batch went on past a failed service")
