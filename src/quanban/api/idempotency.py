@@ -39,7 +39,7 @@ from ninja import Header, Schema
 
 from quanban.accounts.models import User
 from quanban.cases.models import IdempotencyKey
-from quanban.core import clock
+from quanban.core import clock, rows
 from quanban.core.audit import audited_atomic
 from quanban.core.errors import Conflict, ValidationFailed
 
@@ -120,7 +120,8 @@ def idempotent(
                 return _replay(row, digest)
         status, out = run()
         body = out.model_dump(mode="json")
-        IdempotencyKey.objects.filter(pk=row_id).update(response_status=status, response_body=body)
+        stored = IdempotencyKey(pk=row_id, response_status=status, response_body=body)
+        rows.update(stored, ["response_status", "response_body"])
     return Outcome(status, body, replayed=False)
 
 

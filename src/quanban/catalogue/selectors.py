@@ -291,8 +291,11 @@ def material_list_for_answers(version: ItemVersion, answers: Mapping[int, int]) 
     it adds and takes away the ones it removes (a removal wins over an addition). Unanswered
     situations change nothing. The list is in material order.
     """
-    # The same lookups as the guide page's query: nothing is fetched twice when it has them.
-    prefetch_related_objects([version], _materials_prefetch(), _situations_prefetch())
+    # The same lookups as the guide page's query: nothing is fetched twice when it has them (a
+    # published version from version_published has them: not even the lookups are built).
+    fetched = getattr(version, "_prefetched_objects_cache", {})
+    if "materials" not in fetched or "situations" not in fetched:
+        prefetch_related_objects([version], _materials_prefetch(), _situations_prefetch())
     materials = list(version.materials.all())
     situations = {situation.seq: situation for situation in version.situations.all()}
     added: set[int] = set()
