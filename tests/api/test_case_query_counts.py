@@ -92,3 +92,73 @@ def test_the_case_page_takes_the_same_queries_however_far_the_case_went(city, cl
     assert Task.objects.filter(case=far).count() == 3
     on_far = count(reviewer, f"/api/v1/cases/{far.pk}")
     assert (on_fresh, on_far) == (CASE_PAGE_QUERIES, CASE_PAGE_QUERIES)
+
+
+def _statements(run) -> list[str]:
+    """What ``run`` sends, but the savepoints of the test's own transaction around a service and
+    the reads of a user's roles (each user object reads them once; a request's user brings them
+    with its token, quanban.api.auth.token_user)."""
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if "SAVEPOINT" not in q["sql"] and "accounts_roleassignment" not in q["sql"]
+    ]
+
+
+def test_each_step_of_a_parallel_case_sends_the_statements_pinned(city, clerk):
+    """The case runtime's statements, step by step (the cases benchmark's process): the task lock
+    reads the case and its tasks in one statement, and a step that only closes its task sends
+    three: the lock, the task's update and the audit append (two on SQLite, which has no
+    data-modifying CTE). A change that adds a statement to a step fails here."""
+    from quanban.accounts import services as accounts
+    from quanban.core import audit
+
+    departments = [
+        accounts.org_unit_create(
+            kind="department", name=name, uscc=factories.valid_uscc(70 + n), parent=city.city
+        )
+        for n, name in enumerate(("济南市自然资源和规划局", "济南市住房和城乡建设局"))
+    ]
+    version = helpers.published(
+        city.department,
+        process={"kind": "parallel", "co_review_departments": [d.uscc for d in departments]},
+        promised_limit_days=10,
+    )
+    reviewer = factories.make_staff(city, Role.REVIEWER, scope=city.department)
+    case = accepted_case(clerk, version, city, 1)
+    # Every append after the first of a connection moves the head it knows: one statement.
+    setattr(connection, audit._LOCK_FIRST, 0)
+    review = Task.objects.get(case=case)
+    append = 1 if connection.vendor == "postgresql" else 2
+    steps = {
+        "claim": lambda: services.task_claim(user=reviewer, task=review),
+        "review": lambda: services.task_complete(
+            user=reviewer, task=review, outcome="pass", opinion="通过"
+        ),
+    }
+    counts = {name: len(_statements(run)) for name, run in steps.items()}
+    first, last = Task.objects.filter(case=case, step="co_review").order_by("pk")
+    for name, task, department in (
+        ("co_review", first, departments[0]),
+        ("join", last, departments[1]),
+    ):
+        user = factories.make_staff(city, Role.REVIEWER, scope=department)
+        counts[name] = len(
+            _statements(
+                lambda task=task, user=user: services.task_complete(
+                    user=user, task=task, outcome="agree", opinion="同意"
+                )
+            )
+        )
+    assert Task.objects.get(case=case, state="open").step == "approve"
+    # claim: lock, update, append. review: lock, update, the co-departments, their tasks, the
+    # case, append. A co-review: lock, update, append. The join adds the approval and the case.
+    assert counts == {
+        "claim": 2 + append,
+        "review": 5 + append,
+        "co_review": 2 + append,
+        "join": 4 + append,
+    }

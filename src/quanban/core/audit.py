@@ -29,7 +29,13 @@ def sm3_hex(data: bytes) -> str:
     return digest.finalize().hex()
 
 
+# Values that are their own JSON (the exact types: a subclass, such as a choice, goes the long way).
+_PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN_TYPES:  # most values: asked first, and cheaply
+        return value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, models.Model):
