@@ -238,3 +238,27 @@ def test_the_guide_detail_is_a_fixed_number_of_queries(with_situations, django_a
             for option in situation.options.all():
                 list(option.adds_materials.all()), list(option.removes_materials.all())
         list(version.co_departments.all()), list(version.responsible_persons.all())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_asks_once_whether_a_version_is_published_until_the_catalogue_changes_it(
+    city, django_assert_num_queries
+):
+    """The API's check of a submission and intake's ask the same question in one transaction: the
+    second is answered without a statement. A catalogue service that changes the version in the
+    same transaction makes it ask again; another transaction, or none, always asks."""
+    from django.db import transaction
+
+    version = helpers.published(city.department)
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            first = selectors.version_publication(version.pk)
+            assert selectors.version_publication(version.pk) == first is not None
+        services.version_retire(user=None, version=version)
+        with django_assert_num_queries(1):
+            assert selectors.version_publication(version.pk) is None
+    with transaction.atomic(), django_assert_num_queries(1):
+        assert selectors.version_publication(version.pk) is None
+    with django_assert_num_queries(2):
+        assert selectors.version_publication(version.pk) is None
+        assert selectors.version_publication(version.pk) is None

@@ -106,16 +106,36 @@ def _publication_sql(vendor: str) -> str:
     )
 
 
+# What the transaction under way last read of a version's publication: (its outermost atomic
+# block, the version's id, the answer). A second ask in the same transaction (the API's check of
+# a submission, then intake's) gets the same answer without a statement: neither read locks the
+# row, so the second would guard nothing the first did not. A catalogue service that locks the
+# version to change it forgets the answer (version_publication_forget).
+_ASKED = "quanban_version_publication"
+
+
 def version_publication(version_id: int) -> tuple[Any, ...] | None:
     """``(published_at,)`` as the database gives it if the version is published now, else None
     (the row decides, not its value: a published version without the moment is still published).
-    One statement written out once: intake asks it of every submission."""
+    One statement written out once, asked once a transaction: intake asks it of every
+    submission."""
+    block = connection.atomic_blocks[0] if connection.in_atomic_block else None
+    asked = getattr(connection, _ASKED, None)
+    if block is not None and asked is not None and asked[0] is block and asked[1] == version_id:
+        return asked[2]
     with connection.cursor() as cursor:
         cursor.execute(
             _publication_sql(connection.vendor), [version_id, ItemVersion.State.PUBLISHED]
         )
         row = cursor.fetchone()
-    return None if row is None else tuple(row)
+    found = None if row is None else tuple(row)
+    setattr(connection, _ASKED, (block, version_id, found) if block is not None else None)
+    return found
+
+
+def version_publication_forget() -> None:
+    """Forget what this transaction read of a version's publication (it is about to change)."""
+    setattr(connection, _ASKED, None)
 
 
 def version_published(version_id: int) -> ItemVersion | None:

@@ -36,7 +36,7 @@ from quanban.catalogue.models import (
     SituationOption,
 )
 from quanban.catalogue.rules import rule_set_latest
-from quanban.catalogue.selectors import require_catalogue_scope
+from quanban.catalogue.selectors import require_catalogue_scope, version_publication_forget
 from quanban.core import clock
 from quanban.core.audit import audit_record, snapshot
 from quanban.core.errors import Conflict, ValidationFailed
@@ -212,6 +212,8 @@ def _check_responsible_persons(people: Iterable[User], version: ItemVersion) -> 
 
 def _lock(version: ItemVersion) -> ItemVersion:
     """The version row, locked and re-read: the state seen is the state written against."""
+    # Whatever this transaction read of its publication may change now.
+    version_publication_forget()
     return (
         # Only the version row: its item and department are read, not locked.
         ItemVersion.objects.select_for_update(of=("self",))
