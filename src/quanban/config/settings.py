@@ -201,7 +201,7 @@ if HUEY_REDIS_URL:
     HUEY = {"huey_class": "huey.RedisHuey", "name": "quanban", "url": HUEY_REDIS_URL}
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "quanban.core.taskqueue.SqliteQueue",
         "name": "quanban",
         "filename": str(VAR_DIR / "huey.sqlite3"),
     }
