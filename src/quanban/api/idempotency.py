@@ -9,7 +9,8 @@ the same key and gets the first response back instead of a second case. The rule
   body (sorted keys, no insignificant whitespace), so key order or spacing never makes two
   requests differ, while another operation or another body does.
 - Same key, same request: the stored status and body are replayed (with ``Idempotent-Replayed:
-  true``). Same key, different request: 422 ``idempotency_key_reused``, nothing done.
+  true``). What is stored is the reply as it was sent (rendered once, then read back), so the
+  replay gives the same JSON. Same key, different request: 422 ``idempotency_key_reused``, nothing done.
 - Only successful responses are stored. A request that fails (a 4xx problem) rolls back with its
   key, so correcting the problem and retrying with the same key works.
 - A key is remembered for 24 hours (:data:`KEY_TTL`); after that the same key starts afresh.
@@ -66,8 +67,18 @@ KeyHeader = Annotated[
 @dataclass(frozen=True)
 class Outcome:
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any]  # the reply as JSON values: as sent, stored with the key, replayed
     replayed: bool
+    content: bytes | None = None  # the reply rendered, when it was made now (not replayed)
+
+
+def _rendered(request: HttpRequest, status: int, out: Schema) -> tuple[bytes, dict[str, Any]]:
+    """The reply as the API renders a schema it returns (the same bytes a GET of the resource
+    gives), and those bytes read back: what is stored and replayed."""
+    from quanban.api.api import api  # the API imports the routers that import this module
+
+    content = api.renderer.render(request, out.model_dump(), response_status=status)
+    return content, json.loads(content)
 
 
 def request_hash(request: HttpRequest, payload: Any) -> str:
@@ -97,7 +108,8 @@ def idempotent(
     """
     if key is None:
         status, out = run()
-        return Outcome(status, out.model_dump(mode="json"), replayed=False)
+        content, body = _rendered(request, status, out)
+        return Outcome(status, body, replayed=False, content=content)
     user = request.user
     assert isinstance(user, User)  # the operations that take a key require authentication
     digest = request_hash(request, payload)
@@ -119,10 +131,10 @@ def idempotent(
             if row_id is None:
                 return _replay(row, digest)
         status, out = run()
-        body = out.model_dump(mode="json")
+        content, body = _rendered(request, status, out)
         stored = IdempotencyKey(pk=row_id, response_status=status, response_body=body)
         rows.update(stored, ["response_status", "response_body"])
-    return Outcome(status, body, replayed=False)
+    return Outcome(status, body, replayed=False, content=content)
 
 
 def _claim(*, key: str, user: User, digest: str, now: dt.datetime) -> int | None:

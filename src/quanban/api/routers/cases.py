@@ -147,10 +147,17 @@ NO_ON_THE_SPOT_INPUT = OnTheSpotIn.model_validate({})
 # --- Helpers -----------------------------------------------------------------------------------
 
 
-def idempotent_reply(response: HttpResponse, outcome: Outcome) -> Status[dict[str, Any]]:
+def idempotent_reply(
+    response: HttpResponse, outcome: Outcome
+) -> HttpResponse | Status[dict[str, Any]]:
+    """The reply of an operation that takes an Idempotency-Key: made now, it was rendered once
+    (from its schema) and goes out as it is; replayed, the stored body is sent as any reply."""
     set_etag(response, int(outcome.body["version"]))
-    if outcome.replayed:
-        response[REPLAYED_HEADER] = "true"
+    if outcome.content is not None:
+        response.status_code = outcome.status
+        response.content = outcome.content
+        return response
+    response[REPLAYED_HEADER] = "true"
     return Status(outcome.status, outcome.body)
 
 
@@ -188,7 +195,7 @@ def case_receive(
     response: HttpResponse,
     payload: CaseReceiveIn,
     idempotency_key: KeyHeader = None,
-) -> Status[dict[str, Any]]:
+) -> HttpResponse | Status[dict[str, Any]]:
     user = staff_user(request, Perm.BUSINESS_WRITE)
     if (payload.person_id is None) == (payload.entity_id is None):
         raise ValidationFailed(
@@ -256,7 +263,7 @@ def case_accept(
     payload: AcceptIn = NO_ACCEPT_INPUT,
     if_match: IfMatch = None,
     idempotency_key: KeyHeader = None,
-) -> Status[dict[str, Any]]:
+) -> HttpResponse | Status[dict[str, Any]]:
     user, case = _case_for_write(request, case_id)
 
     def run() -> tuple[int, CaseOut]:

@@ -173,7 +173,7 @@ def my_case_submit(
     response: HttpResponse,
     payload: OnlineSubmitIn,
     idempotency_key: KeyHeader = None,
-) -> Status[dict[str, Any]]:
+) -> HttpResponse | Status[dict[str, Any]]:
     user = _applicant(request)
 
     def run() -> tuple[int, MyCaseOut]:
