@@ -206,3 +206,40 @@ def test_insert_many_writes_the_rows_bulk_create_would_and_numbers_them_in_order
     assert rows.insert_many([one]) == [one] and OutboxMessage.objects.filter(pk=one.pk).exists()
     assert rows.insert_many([]) == []
     assert OutboxMessage.objects.count() == 3
+
+
+def test_the_shared_cursor_is_used_again_and_made_anew_when_it_must_be():
+    """One cursor for the written-out statements; a new one when statement logging is switched
+    on (a test counting queries sees them) or off, and when the connection was opened again."""
+    from django.test.utils import CaptureQueriesContext
+
+    def one() -> object:
+        with rows.shared_cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+            return cursor
+
+    first = one()
+    assert one() is first
+    with CaptureQueriesContext(connection) as queries:
+        logged = one()
+        assert one() is logged
+    assert logged is not first
+    assert [q["sql"] for q in queries.captured_queries] == ["SELECT 1", "SELECT 1"]
+    unlogged = one()
+    assert unlogged is not logged and one() is unlogged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shared_cursor_is_made_anew_on_a_connection_opened_again():
+    """(SQLite's in-memory test database keeps its one connection through ``close``.)"""
+    with rows.shared_cursor() as cursor:
+        cursor.execute("SELECT 1")
+        before, driver = cursor, connection.connection
+    connection.close()  # as Django does when a persistent connection has grown too old
+    with rows.shared_cursor() as cursor:
+        cursor.execute("SELECT 2")
+        assert cursor.fetchone() == (2,)
+        assert (cursor is before) == (connection.connection is driver)
+    if connection.vendor == "postgresql":
+        assert connection.connection is not driver

@@ -145,7 +145,7 @@ def _claim(*, key: str, user: User, digest: str, now: dt.datetime) -> int | None
     """
     q = connection.ops.quote_name
     columns = ", ".join(q(name) for name in ("key", "user_id", "request_hash", "created_at"))
-    with connection.cursor() as cursor:
+    with rows.shared_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {q(IdempotencyKey._meta.db_table)} ({columns})"
             f" VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING {q('id')}",

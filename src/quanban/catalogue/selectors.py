@@ -28,6 +28,7 @@ from quanban.catalogue.models import (
     Situation,
     SituationOption,
 )
+from quanban.core import rows
 from quanban.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 # --- Access ------------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def version_publication(version_id: int) -> tuple[Any, ...] | None:
     asked = getattr(connection, _ASKED, None)
     if block is not None and asked is not None and asked[0] is block and asked[1] == version_id:
         return asked[2]
-    with connection.cursor() as cursor:
+    with rows.shared_cursor() as cursor:
         cursor.execute(
             _publication_sql(connection.vendor), [version_id, ItemVersion.State.PUBLISHED]
         )

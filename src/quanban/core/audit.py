@@ -21,6 +21,7 @@ from quanban.core import clock
 from quanban.core.context import Actor, current_actor
 from quanban.core.masking import mask_field
 from quanban.core.models import GENESIS_HASH, AuditChainHead, AuditRecord
+from quanban.core.rows import shared_cursor
 
 
 def sm3_hex(data: bytes) -> str:
@@ -285,7 +286,7 @@ def _write_after_pg(
     """
     last = records[-1]
     params = [last.seq, last.hash, seq, prev_hash, json.dumps(rows, ensure_ascii=False)]
-    with connection.cursor() as cursor:
+    with shared_cursor() as cursor:
         cursor.execute(_pg_append_sql(), params)
         ids = {row_seq: row_id for row_id, row_seq in cursor.fetchall()}
     if not ids:
@@ -327,7 +328,7 @@ def _locked_head(connection: Any) -> tuple[int, str]:
     sql = f"SELECT seq, hash FROM {AuditChainHead._meta.db_table} WHERE id = 1"
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
+    with shared_cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()
         if row is None:

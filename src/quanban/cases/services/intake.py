@@ -189,7 +189,7 @@ def case_number_next(*, day: dt.date | None = None) -> str:
     # one after another; a rolled-back acceptance gives its number back. (The ORM needs three
     # statements for this: an insert ignoring conflicts, a locking read and an update.)
     table = CaseNumberCounter._meta.db_table
-    with connection.cursor() as cursor:
+    with sql_rows.shared_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (day, last) VALUES (%s, 1)"
             f" ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
@@ -459,7 +459,7 @@ def _reuse(
         return {}
     wanted = sorted(set(reuse.values()))
     owner = "person_id" if isinstance(applicant, NaturalPerson) else "entity_id"
-    with connection.cursor() as cursor:
+    with sql_rows.shared_cursor() as cursor:
         cursor.execute(
             _reuse_sql(owner, len(wanted), connection.vendor),
             [applicant.pk, *UNREUSABLE_CASE_STATES, *wanted],

@@ -350,7 +350,7 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
     targets: list[tuple[int, int | None]]
     if kind == "co_review":
         wanted = list(step["departments"])
-        with connection.cursor() as cursor:
+        with sql_rows.shared_cursor() as cursor:
             cursor.execute(
                 _departments_sql(len(wanted), connection.vendor), [OrgUnit.Kind.DEPARTMENT, *wanted]
             )
@@ -368,7 +368,7 @@ def _open(case: Case, step: Mapping[str, Any], *, now: dt.datetime, today: dt.da
             assert case.window is not None
             hall = case.window.parent_id
         else:
-            with connection.cursor() as cursor:
+            with sql_rows.shared_cursor() as cursor:
                 cursor.execute(_parent_sql(connection.vendor), [case.window_id])
                 hall = cursor.fetchone()[0]
         assert hall is not None
