@@ -133,3 +133,20 @@ def test_an_applicant_with_an_account_is_told_on_their_channels(city, work_calen
     ]
     in_app = OutboxMessage.objects.get(event="case_deferral_reminder", channel="in_app")
     assert (in_app.recipient_user, in_app.link) == (account, f"/my/cases/{case.pk}/")
+
+
+def test_a_case_link_is_the_reversed_url_under_any_script_prefix():
+    from django.urls import reverse, set_script_prefix
+
+    from quanban.cases.models import Case
+    from quanban.cases.notifications import _case_link
+
+    try:
+        for prefix in ("/", "/quanban/"):
+            set_script_prefix(prefix)
+            for pk in (7, 123456):
+                case = Case(pk=pk)
+                assert _case_link(case) == reverse("web:portal_case", args=[pk])
+            assert _case_link(Case(pk=7)) == f"{prefix}my/cases/7/"
+    finally:
+        set_script_prefix("/")

@@ -13,12 +13,13 @@ materials still owed is reminded once, N working days before its supply date.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.functional import Promise
 
 from quanban.accounts.models import User
@@ -98,6 +99,21 @@ def _account(case: Case) -> tuple[User | None, str]:
     return user, applicant.phone
 
 
+# An id no case has, standing for the case's in the link reversed once (``_case_link``).
+_ANY_ID = 987_654_321_012_345
+
+
+@functools.cache
+def _case_link_pattern(script_prefix: str) -> str:
+    """The portal page of a case with ``{}`` for its id, under ``script_prefix`` (what
+    ``reverse`` prepends): reversed once, not on every message."""
+    return reverse("web:portal_case", args=[_ANY_ID]).replace(str(_ANY_ID), "{}")
+
+
+def _case_link(case: Case) -> str:
+    return _case_link_pattern(get_script_prefix()).format(case.pk) if case.pk else ""
+
+
 def applicant_notify(case: Case, event: str, *, once_key: str = "") -> list[OutboxMessage]:
     """Queue the applicant's messages for ``event`` (one of EVENTS); [] when there is nobody to
     reach (no account, no number on record) or ``once_key`` was used before."""
@@ -105,12 +121,11 @@ def applicant_notify(case: Case, event: str, *, once_key: str = "") -> list[Outb
     user, phone = _account(case)
     name = f"case_{event}"
     if user is not None:
-        link = reverse("web:portal_case", args=[case.pk]) if case.pk else ""
         return notify_user(
             user=user,
             event=name,
             context=_context(case, event),
-            link=link,
+            link=_case_link(case),
             phone=phone,
             once_key=once_key,
         )
