@@ -41,7 +41,7 @@ from ninja import Header, Schema
 from quanban.accounts.models import User
 from quanban.cases.models import IdempotencyKey
 from quanban.core import clock, rows
-from quanban.core.audit import audited_atomic
+from quanban.core.audit import audited_atomic, write_with_append
 from quanban.core.errors import Conflict, ValidationFailed
 
 KEY_TTL = dt.timedelta(hours=24)
@@ -133,7 +133,8 @@ def idempotent(
         status, out = run()
         content, body = _rendered(request, status, out)
         stored = IdempotencyKey(pk=row_id, response_status=status, response_body=body)
-        rows.update(stored, ["response_status", "response_body"])
+        # The request's last write, on the row it inserted: sent with its audit records.
+        write_with_append(*rows.update_statement(stored, ["response_status", "response_body"]))
     return Outcome(status, body, replayed=False, content=content)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -151,6 +151,29 @@ def audit_pending() -> list[AuditRecord]:
     return list(getattr(transaction.get_connection(), _BATCH, None) or ())
 
 
+def write_with_append(sql: str, params: Sequence[Any]) -> None:
+    """Send a write with the audit records of the batch under way, when the batch ends: on
+    PostgreSQL inside the append's own statement (a data-modifying CTE: one round trip fewer),
+    elsewhere just before it. Outside a batch it is sent now.
+
+    For the last write of a request whose result nothing reads back, on a row the transaction
+    holds (an idempotent request's reply, stored with its key): it is written when the batch
+    ends, not now, and how many rows it changed is not checked.
+    """
+    connection = transaction.get_connection()
+    writes = getattr(connection, _WRITES, None)
+    if writes is None:
+        _send(writes=[(sql, list(params))])
+    else:
+        writes.append((sql, list(params)))
+
+
+def _send(writes: list[tuple[str, list[Any]]]) -> None:
+    with shared_cursor() as cursor:
+        for sql, params in writes:
+            cursor.execute(sql, params)
+
+
 @contextmanager
 def audit_batch() -> Iterator[None]:
     """Chain the audit records written inside in one go, when the block ends.
@@ -167,13 +190,18 @@ def audit_batch() -> Iterator[None]:
         yield
         return
     records: list[AuditRecord] = []
+    writes: list[tuple[str, list[Any]]] = []
     setattr(connection, _BATCH, records)
+    setattr(connection, _WRITES, writes)
     try:
         yield
     finally:
         setattr(connection, _BATCH, None)
+        setattr(connection, _WRITES, None)
     if records:
-        _append(records)
+        _append(records, writes)
+    elif writes:
+        _send(writes)
 
 
 @contextmanager
@@ -191,8 +219,9 @@ def audited_atomic() -> Iterator[None]:
         yield
 
 
-def _append(records: list[AuditRecord]) -> None:
-    """Number, link, hash and insert the records after the chain's head, and move the head."""
+def _append(records: list[AuditRecord], writes: list[tuple[str, list[Any]]] | None = None) -> None:
+    """Number, link, hash and insert the records after the chain's head, and move the head;
+    ``writes`` go with the first statement (``write_with_append``)."""
     # No savepoint of its own: the records belong to the caller's transaction, and a failure
     # here fails that transaction anyway.
     with transaction.atomic(savepoint=False):
@@ -206,15 +235,21 @@ def _append(records: list[AuditRecord]) -> None:
         if lock_first:
             setattr(connection, _LOCK_FIRST, lock_first - 1)
         elif known is not None:
-            if _write_after(connection, records, *known):
+            moved = _write_after(connection, records, *known, writes=writes or [])
+            writes = []  # sent, whether or not the head moved
+            if moved:
                 return
             setattr(connection, _LOCK_FIRST, LOCK_FIRST_AFTER_MISS)
+        if writes:
+            _send(writes)
         seq, head_hash = _locked_head(connection)
-        written = _write_after(connection, records, seq, head_hash)
+        written = _write_after(connection, records, seq, head_hash, writes=[])
         assert written, "the chain head moved while locked"
 
 
 _BATCH = "quanban_audit_batch"
+# The writes sent with the batch's append (write_with_append), while the outermost batch is open.
+_WRITES = "quanban_audit_batch_writes"
 # The head this connection last wrote (sequence number and hash). The next append moves the head
 # from exactly that value with one conditional statement instead of locking and reading it first;
 # if it is no longer the head (another writer, a rolled-back transaction or savepoint, a flush),
@@ -225,9 +260,17 @@ _LOCK_FIRST = "quanban_audit_lock_first"
 LOCK_FIRST_AFTER_MISS = 16
 
 
-def _write_after(connection: Any, records: list[AuditRecord], seq: int, prev_hash: str) -> bool:
+def _write_after(
+    connection: Any,
+    records: list[AuditRecord],
+    seq: int,
+    prev_hash: str,
+    *,
+    writes: list[tuple[str, list[Any]]],
+) -> bool:
     """Link the records after ``(seq, prev_hash)`` and write them, moving the head, if that is
-    still the head; False (nothing written) if it is not.
+    still the head; False (nothing written) if it is not. ``writes`` are sent either way (in
+    the same statement on PostgreSQL).
 
     The head moves with an UPDATE that names its sequence number *and* hash: under a concurrent
     writer it waits for that writer's commit and then matches nothing, so a stale head never links
@@ -236,8 +279,11 @@ def _write_after(connection: Any, records: list[AuditRecord], seq: int, prev_has
     rows = _link_all(records, seq=seq, prev_hash=prev_hash)
     last = records[-1]
     if connection.vendor == "postgresql":
-        moved = _write_after_pg(connection, records, rows, seq=seq, prev_hash=prev_hash)
+        moved = _write_after_pg(
+            connection, records, rows, seq=seq, prev_hash=prev_hash, writes=writes
+        )
     else:
+        _send(writes)
         moved = bool(
             AuditChainHead.objects.filter(pk=1, seq=seq, hash=prev_hash).update(
                 seq=last.seq, hash=last.hash
@@ -276,6 +322,7 @@ def _write_after_pg(
     *,
     seq: int,
     prev_hash: str,
+    writes: list[tuple[str, list[Any]]],
 ) -> bool:
     """PostgreSQL: the conditional head move and the records' insert (``rows``: their columns as
     JSON values, as hashed) as one statement.
@@ -286,8 +333,15 @@ def _write_after_pg(
     """
     last = records[-1]
     params = [last.seq, last.hash, seq, prev_hash, json.dumps(rows, ensure_ascii=False)]
+    sql = _pg_append_sql()
+    if writes:
+        # Each write as a data-modifying CTE of its own: PostgreSQL runs every one to completion,
+        # whatever the statement's main part does.
+        ctes = "".join(f"w{n} AS ({write} RETURNING 1), " for n, (write, _p) in enumerate(writes))
+        sql = sql.replace("WITH ", f"WITH {ctes}", 1)
+        params = [*(p for _write, write_params in writes for p in write_params), *params]
     with shared_cursor() as cursor:
-        cursor.execute(_pg_append_sql(), params)
+        cursor.execute(sql, params)
         ids = {row_seq: row_id for row_id, row_seq in cursor.fetchall()}
     if not ids:
         return False

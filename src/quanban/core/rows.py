@@ -302,12 +302,19 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
     if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
         obj.save(update_fields=fields)
         return
-    sql, found = _update_layout(model, tuple(dict.fromkeys(fields)), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in found]
+    sql, params = update_statement(obj, fields)
     with shared_cursor() as cursor:
-        cursor.execute(sql, [*params, obj.pk])
+        cursor.execute(sql, params)
         if cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+def update_statement(obj: models.Model, fields: Sequence[str]) -> tuple[str, list[Any]]:
+    """The statement :func:`update` sends, and its parameters, for a caller that sends it
+    itself (with the audit append: ``audit.write_with_append``). No save signals are sent."""
+    sql, found = _update_layout(type(obj), tuple(dict.fromkeys(fields)), connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in found]
+    return sql, [*params, obj.pk]
 
 
 @functools.cache
