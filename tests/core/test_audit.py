@@ -406,6 +406,15 @@ def test_a_write_with_the_append_goes_in_its_statement_once_even_when_the_head_m
         audit.write_with_append(*_bump_sql())
     assert _counter() == 2
     assert third.seq == AuditChainHead.objects.get().seq
+    # After the miss the next appends lock the head first: the write still rides with them.
+    assert getattr(connection, audit._LOCK_FIRST) > 0
+    with CaptureQueriesContext(connection) as queries, audit.audited_atomic():
+        audit_record(action="test.ride.fourth")
+        audit.write_with_append(*_bump_sql())
+    assert _counter() == 3
+    sent = [q["sql"] for q in queries.captured_queries if "casenumbercounter" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(sent) == 1 and "core_auditrecord" in sent[0]
     assert chain_verify() == (AuditRecord.objects.count(), None)
 
 

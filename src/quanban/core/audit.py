@@ -240,10 +240,9 @@ def _append(records: list[AuditRecord], writes: list[tuple[str, list[Any]]] | No
             if moved:
                 return
             setattr(connection, _LOCK_FIRST, LOCK_FIRST_AFTER_MISS)
-        if writes:
-            _send(writes)
         seq, head_hash = _locked_head(connection)
-        written = _write_after(connection, records, seq, head_hash, writes=[])
+        # The writes go with this statement unless the first try already sent them.
+        written = _write_after(connection, records, seq, head_hash, writes=writes or [])
         assert written, "the chain head moved while locked"
 
 
