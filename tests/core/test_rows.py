@@ -243,3 +243,45 @@ def test_the_shared_cursor_is_made_anew_on_a_connection_opened_again():
         assert (cursor is before) == (connection.connection is driver)
     if connection.vendor == "postgresql":
         assert connection.connection is not driver
+
+
+def test_insert_many_leaves_out_a_nullable_column_null_in_every_row():
+    """A column NULL in every row is left to the database (NULL); one set in any row is written
+    for all. What is stored is what was given."""
+    import datetime as dt
+
+    from django.test.utils import CaptureQueriesContext
+
+    from quanban.notify.models import OutboxMessage
+
+    at = dt.datetime(2026, 6, 15, 2, 0, 1, tzinfo=dt.UTC)
+    later = at + dt.timedelta(days=1)
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as queries:
+        made = rows.insert_many(
+            [
+                OutboxMessage(
+                    channel="sms",
+                    recipient="13900000001",
+                    body="一",
+                    created_at=at,
+                    next_attempt_at=at,
+                    expires_at=later,
+                ),
+                OutboxMessage(
+                    channel="sms",
+                    recipient="13900000002",
+                    body="二",
+                    created_at=at,
+                    next_attempt_at=at,
+                ),
+            ]
+        )
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    columns = sql.split("(", 1)[1].split(")", 1)[0]
+    assert '"expires_at"' in columns and '"sent_at"' not in columns
+    stored = OutboxMessage.objects.filter(pk__in=[m.pk for m in made]).order_by("recipient")
+    assert [(m.body, m.expires_at, m.sent_at, m.state) for m in stored] == [
+        ("一", later, None, "pending"),
+        ("二", None, None, "pending"),
+    ]

@@ -223,27 +223,35 @@ def instances(
 
 
 @functools.cache
-def _insert_layout(
-    model: type[models.Model], count: int, vendor: str
-) -> tuple[str, tuple[models.Field[Any, Any], ...], bool]:
-    """The INSERT of ``count`` rows of ``model`` on ``vendor``: the statement, the fields whose
-    values each row takes in order, and whether the database numbers the rows (an auto primary
-    key, returned in the rows' order)."""
+def _insert_fields(model: type[models.Model]) -> tuple[tuple[models.Field[Any, Any], ...], bool]:
+    """The fields an INSERT of ``model`` writes, in column order, and whether the database
+    numbers the rows (an auto primary key, returned in the rows' order)."""
     meta = model._meta
     auto = meta.auto_field is not None
     fields = tuple(f for f in meta.local_concrete_fields if not (auto and f is meta.auto_field))
     for field in fields:
         # Values the database computes itself are not written by this statement.
         assert not getattr(field, "generated", False) and not field.has_db_default(), field
+    return fields, auto
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(
+    model: type[models.Model], written: tuple[int, ...], count: int, vendor: str
+) -> str:
+    """The INSERT of ``count`` rows of ``model`` on ``vendor`` writing the fields at the
+    positions ``written`` (of ``_insert_fields``); the others take the column's default, NULL."""
+    fields, auto = _insert_fields(model)
+    meta = model._meta
     q = connection.ops.quote_name
-    row = f"({', '.join(['%s'] * len(fields))})"
+    row = f"({', '.join(['%s'] * len(written))})"
     sql = (
-        f"INSERT INTO {q(meta.db_table)} ({', '.join(q(str(f.column)) for f in fields)})"
+        f"INSERT INTO {q(meta.db_table)} ({', '.join(q(str(fields[i].column)) for i in written)})"
         f" VALUES {', '.join([row] * count)}"
     )
     if auto:
         sql += f" RETURNING {q(str(meta.pk.column))}"
-    return sql, fields, auto
+    return sql
 
 
 def insert(obj: M) -> M:
@@ -265,8 +273,18 @@ def insert_many(objs: Sequence[M]) -> list[M]:
     if not objs:
         return []
     model = type(objs[0])
-    sql, fields, auto = _insert_layout(model, len(objs), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    fields, auto = _insert_fields(model)
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+    # A nullable column that is NULL in every row is left out (its default is NULL: Django sets
+    # no other): a case's row has dozens of them, and a statement of fewer parameters is
+    # converted once by psycopg (over 50 it parses the text again on every call).
+    written = tuple(
+        i
+        for i, field in enumerate(fields)
+        if not field.null or any(row[i] is not None for row in rows)
+    )
+    sql = _insert_sql(model, written, len(objs), connection.vendor)
+    params = [row[i] for row in rows for i in written]
     with shared_cursor() as cursor:
         cursor.execute(sql, params)
         if auto:
