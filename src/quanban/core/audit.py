@@ -179,9 +179,8 @@ def audit_batch() -> Iterator[None]:
     """Chain the audit records written inside in one go, when the block ends.
 
     A service wraps its work in ``with audited_atomic():`` (``transaction.atomic()`` with this)
-    so that the chain
-    head is locked for the moment of the append at its end, not from its first record to its
-    commit. Records written inside are numbered and hashed when the block ends (``seq`` and
+    so that the chain head is locked for the moment of the append at its end, not from its first
+    record to its commit. Records written inside are numbered and hashed when the block ends (``seq`` and
     ``hash`` are unset until then). Nested batches join the outermost. Nothing inside may catch
     the rollback of a savepoint that wrote audit records (its records would still be chained).
     """
