@@ -81,6 +81,19 @@ def person():
     return accounts.person_register(name="李四", id_number=factories.valid_id_number())
 
 
+def received(city, clerk, person, version) -> Case:
+    """A case of ``version`` received at the city's window, its one material handed in."""
+    return services.case_receive(
+        user=clerk,
+        item_version=version,
+        applicant=person,
+        channel="8",
+        answers={},
+        window=city.window,
+        received_material_ids=[version.materials.get().pk],
+    )
+
+
 def test_twenty_requests_with_one_idempotency_key_create_one_case(city, clerk, person):
     version = helpers.published(city.department)
     headers = {**bearer(clerk), "Idempotency-Key": "0f8e2c1a-one-case"}
@@ -117,15 +130,7 @@ def test_two_last_co_reviews_at_once_open_the_approval_exactly_once(city, clerk,
         process={"kind": "parallel", "co_review_departments": [d.uscc for d in departments]},
         promised_limit_days=10,
     )
-    case = services.case_receive(
-        user=clerk,
-        item_version=version,
-        applicant=person,
-        channel="8",
-        answers={},
-        window=city.window,
-        received_material_ids=[version.materials.get().pk],
-    )
+    case = received(city, clerk, person, version)
     case = services.case_accept(user=clerk, case=case)
     reviewer = factories.make_staff(city, Role.REVIEWER, scope=city.department)
     services.task_complete(
@@ -165,15 +170,7 @@ def test_two_last_co_reviews_at_once_open_the_approval_exactly_once(city, clerk,
 
 def test_twenty_clerks_accepting_the_same_version_one_wins_the_rest_are_stale(city, clerk, person):
     version = helpers.published(city.department)
-    case = services.case_receive(
-        user=clerk,
-        item_version=version,
-        applicant=person,
-        channel="8",
-        answers={},
-        window=city.window,
-        received_material_ids=[version.materials.get().pk],
-    )
+    case = received(city, clerk, person, version)
     clerks = [bearer(factories.make_staff(city, Role.WINDOW_CLERK)) for _ in range(20)]
 
     def accept(headers: dict[str, str]) -> Callable[[Client], Any]:
@@ -203,15 +200,7 @@ def test_a_task_lock_waiting_for_its_case_holds_none_of_the_tasks(city, clerk, p
     from django.db import transaction
 
     version = helpers.published(city.department)
-    case = services.case_receive(
-        user=clerk,
-        item_version=version,
-        applicant=person,
-        channel="8",
-        answers={},
-        window=city.window,
-        received_material_ids=[version.materials.get().pk],
-    )
+    case = received(city, clerk, person, version)
     services.case_accept(user=clerk, case=case)
     review = Task.objects.get(case=case)
     reviewer = factories.make_staff(city, Role.REVIEWER, scope=city.department)

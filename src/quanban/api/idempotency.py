@@ -10,7 +10,8 @@ the same key and gets the first response back instead of a second case. The rule
   requests differ, while another operation or another body does.
 - Same key, same request: the stored status and body are replayed (with ``Idempotent-Replayed:
   true``). What is stored is the reply as it was sent (rendered once, then read back), so the
-  replay gives the same JSON. Same key, different request: 422 ``idempotency_key_reused``, nothing done.
+  replay gives the same JSON. Same key, different request: 422 ``idempotency_key_reused``,
+  nothing done.
 - Only successful responses are stored. A request that fails (a 4xx problem) rolls back with its
   key, so correcting the problem and retrying with the same key works.
 - A key is remembered for 24 hours (:data:`KEY_TTL`); after that the same key starts afresh.
@@ -68,8 +69,7 @@ KeyHeader = Annotated[
 class Outcome:
     status: int
     body: dict[str, Any]  # the reply as JSON values: as sent, stored with the key, replayed
-    replayed: bool
-    content: bytes | None = None  # the reply rendered, when it was made now (not replayed)
+    content: bytes | None = None  # the reply rendered, when it was made now; None: replayed
 
 
 def _rendered(request: HttpRequest, status: int, out: Schema) -> tuple[bytes, dict[str, Any]]:
@@ -109,7 +109,7 @@ def idempotent(
     if key is None:
         status, out = run()
         content, body = _rendered(request, status, out)
-        return Outcome(status, body, replayed=False, content=content)
+        return Outcome(status, body, content=content)
     user = request.user
     assert isinstance(user, User)  # the operations that take a key require authentication
     digest = request_hash(request, payload)
@@ -135,7 +135,7 @@ def idempotent(
         stored = IdempotencyKey(pk=row_id, response_status=status, response_body=body)
         # The request's last write, on the row it inserted: sent with its audit records.
         write_with_append(*rows.update_statement(stored, ["response_status", "response_body"]))
-    return Outcome(status, body, replayed=False, content=content)
+    return Outcome(status, body, content=content)
 
 
 def _claim(*, key: str, user: User, digest: str, now: dt.datetime) -> int | None:
@@ -167,7 +167,7 @@ def _replay(row: IdempotencyKey | None, digest: str) -> Outcome:
         raise Conflict(
             _("使用该幂等键的请求仍在处理中，请稍后重试。"), code="idempotency_in_progress"
         )
-    return Outcome(row.response_status, row.response_body, replayed=True)
+    return Outcome(row.response_status, row.response_body)
 
 
 def idempotency_purge(*, now: dt.datetime | None = None) -> int:

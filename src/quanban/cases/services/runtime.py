@@ -487,14 +487,13 @@ def _lock_task(task: Task, *, expected_version: int | None) -> tuple[Case, Task,
         [task.case_id, task.pk, Task.State.OPEN, "review", Task.State.DONE],
         related=_TASK_LOCK_RELATED,
     )
-    if not found:
-        raise Task.DoesNotExist("Task matching query does not exist.")
-    # With its clock events known, opening the next step asks nothing about suspensions.
-    case = as_locked(found[0][0].case, found[0][1], expected_version=None)
     rows = [row for row, _events in found]
     locked = next((row for row in rows if row.pk == task.pk), None)
     if locked is None:
         raise Task.DoesNotExist("Task matching query does not exist.")
+    # Every row reads the same case and clock events. With those known, opening the next step
+    # asks nothing about suspensions.
+    case = as_locked(locked.case, found[0][1], expected_version=None)
     others = [row for row in rows if row.pk != task.pk]
     if expected_version is not None and locked.version != expected_version:
         raise StaleEdit(
