@@ -356,79 +356,60 @@ def test_after_a_miss_the_next_appends_lock_the_head_first(db):
     assert chain_verify() == (AuditRecord.objects.count(), None)
 
 
-def _bump_sql() -> tuple[str, list[object]]:
-    """A write whose every run shows: one more on the day's case-number counter."""
-    return "UPDATE cases_casenumbercounter SET last = last + 1 WHERE day = %s", [TEST_DAY]
-
-
-TEST_DAY = "2026-06-15"
-
-
-def _counter() -> int:
-    from quanban.cases.models import CaseNumberCounter
-
-    return CaseNumberCounter.objects.get(day=TEST_DAY).last
-
-
-@pytest.fixture
-def counter(db):
-    from quanban.cases.models import CaseNumberCounter
-
-    CaseNumberCounter.objects.create(day=TEST_DAY, last=0)
-
-
-def test_a_write_with_the_append_goes_in_its_statement_once_even_when_the_head_moved(counter):
-    """On PostgreSQL the write rides in the append's own statement; elsewhere it goes just before.
-    Either way it is sent once: also when the remembered head had moved and the records are
-    appended again under the lock."""
+def test_a_held_write_goes_in_the_appends_statement_once_even_when_the_head_moved(counter):
+    """On PostgreSQL a write held to the batch's end rides in the append's own statement; on
+    SQLite it is sent when made. Either way it is sent once: also when the remembered head had
+    moved and the records are appended again under the lock."""
     from django.test.utils import CaptureQueriesContext
 
-    from quanban.core import audit
+    from quanban.core import audit, rows
 
     setattr(connection, audit._LOCK_FIRST, 0)
     setattr(connection, audit._KNOWN_HEAD, None)
     audit_record(action="test.ride.first")  # the connection now knows the head
     with CaptureQueriesContext(connection) as queries, audit.audited_atomic():
         audit_record(action="test.ride.second")
-        audit.write_with_append(*_bump_sql())
-        assert _counter() == 0  # not sent yet: with the append, when the batch ends
-    assert _counter() == 1
+        rows.later(*counter.bump)
+    assert counter.value() == 1
     sent = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     sent = [sql for sql in sent if "casenumbercounter" in sql or "core_audit" in sql]
     if connection.vendor == "postgresql":
-        assert len(sent) == 2 and "casenumbercounter" in sent[1] and "core_audit" in sent[1]
+        assert len(sent) == 1 and sent[0].startswith("WITH w0 AS (UPDATE cases_casenumbercounter")
+        assert "core_auditrecord" in sent[0]
     else:
-        assert "casenumbercounter" in sent[1] and all("core_audit" in s for s in sent[2:])
+        assert "casenumbercounter" in sent[0] and all("core_audit" in s for s in sent[1:])
     # A remembered head that is not the head: the append misses, locks and appends again.
     setattr(connection, audit._KNOWN_HEAD, (10_000, "f" * 64))
     with audit.audited_atomic():
         third = audit_record(action="test.ride.third")
-        audit.write_with_append(*_bump_sql())
-    assert _counter() == 2
+        rows.later(*counter.bump)
+    assert counter.value() == 2
     assert third.seq == AuditChainHead.objects.get().seq
     # After the miss the next appends lock the head first: the write still rides with them.
     assert getattr(connection, audit._LOCK_FIRST) > 0
     with CaptureQueriesContext(connection) as queries, audit.audited_atomic():
         audit_record(action="test.ride.fourth")
-        audit.write_with_append(*_bump_sql())
-    assert _counter() == 3
+        rows.later(*counter.bump)
+    assert counter.value() == 3
     sent = [q["sql"] for q in queries.captured_queries if "casenumbercounter" in q["sql"]]
     if connection.vendor == "postgresql":
         assert len(sent) == 1 and "core_auditrecord" in sent[0]
     assert chain_verify() == (AuditRecord.objects.count(), None)
 
 
-def test_a_write_with_the_append_is_sent_without_records_and_outside_a_batch(counter):
-    from quanban.core import audit
+def test_a_held_write_is_sent_without_records_and_outside_a_batch_and_lost_with_a_failure(
+    counter,
+):
+    from quanban.core import audit, rows
 
     with audit.audited_atomic():
-        audit.write_with_append(*_bump_sql())  # a batch that wrote no record
-    assert _counter() == 1
-    audit.write_with_append(*_bump_sql())  # no batch: sent now
-    assert _counter() == 2
+        rows.later(*counter.bump)  # a batch that wrote no record
+    assert counter.value() == 1
+    rows.later(*counter.bump)  # no batch: sent now
+    assert counter.value() == 2
     before = AuditRecord.objects.count()
     with contextlib.suppress(RuntimeError), audit.audited_atomic():
         audit_record(action="test.ride.lost")
-        audit.write_with_append(*_bump_sql())
+        rows.later(*counter.bump)
         raise RuntimeError("refused")
-    assert (_counter(), AuditRecord.objects.count()) == (2, before)
+    assert (counter.value(), AuditRecord.objects.count()) == (2, before)

@@ -42,7 +42,7 @@ from ninja import Header, Schema
 from quanban.accounts.models import User
 from quanban.cases.models import IdempotencyKey
 from quanban.core import clock, rows
-from quanban.core.audit import audited_atomic, write_with_append
+from quanban.core.audit import audited_atomic
 from quanban.core.errors import Conflict, ValidationFailed
 
 KEY_TTL = dt.timedelta(hours=24)
@@ -134,7 +134,7 @@ def idempotent(
         content, body = _rendered(request, status, out)
         stored = IdempotencyKey(pk=row_id, response_status=status, response_body=body)
         # The request's last write, on the row it inserted: sent with its audit records.
-        write_with_append(*rows.update_statement(stored, ["response_status", "response_body"]))
+        rows.update(stored, ["response_status", "response_body"], held=True)
     return Outcome(status, body, content=content)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +17,9 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from django.db import models, transaction
 
-from quanban.core import clock
+from quanban.core import clock, heldwrites
 from quanban.core.context import Actor, current_actor
+from quanban.core.heldwrites import Write
 from quanban.core.masking import mask_field
 from quanban.core.models import GENESIS_HASH, AuditChainHead, AuditRecord
 from quanban.core.rows import shared_cursor
@@ -151,27 +152,9 @@ def audit_pending() -> list[AuditRecord]:
     return list(getattr(transaction.get_connection(), _BATCH, None) or ())
 
 
-def write_with_append(sql: str, params: Sequence[Any]) -> None:
-    """Send a write with the audit records of the batch under way, when the batch ends: on
-    PostgreSQL inside the append's own statement (a data-modifying CTE: one round trip fewer),
-    elsewhere just before it. Outside a batch it is sent now.
-
-    For the last write of a request whose result nothing reads back, on a row the transaction
-    holds (an idempotent request's reply, stored with its key): it is written when the batch
-    ends, not now, and how many rows it changed is not checked.
-    """
-    connection = transaction.get_connection()
-    writes = getattr(connection, _WRITES, None)
-    if writes is None:
-        _send(writes=[(sql, list(params))])
-    else:
-        writes.append((sql, list(params)))
-
-
-def _send(writes: list[tuple[str, list[Any]]]) -> None:
+def _send(writes: list[Write]) -> None:
     with shared_cursor() as cursor:
-        for sql, params in writes:
-            cursor.execute(sql, params)
+        cursor.execute(*heldwrites.together(writes))
 
 
 @contextmanager
@@ -189,14 +172,15 @@ def audit_batch() -> Iterator[None]:
         yield
         return
     records: list[AuditRecord] = []
-    writes: list[tuple[str, list[Any]]] = []
     setattr(connection, _BATCH, records)
-    setattr(connection, _WRITES, writes)
     try:
-        yield
+        # Writes handed to rows.later inside are held for the next statement; the last ones
+        # go with the append (PostgreSQL).
+        with heldwrites.holding() as held:
+            yield
     finally:
         setattr(connection, _BATCH, None)
-        setattr(connection, _WRITES, None)
+    writes = held or []
     if records:
         _append(records, writes)
     elif writes:
@@ -218,9 +202,9 @@ def audited_atomic() -> Iterator[None]:
         yield
 
 
-def _append(records: list[AuditRecord], writes: list[tuple[str, list[Any]]] | None = None) -> None:
+def _append(records: list[AuditRecord], writes: list[Write] | None = None) -> None:
     """Number, link, hash and insert the records after the chain's head, and move the head;
-    ``writes`` go with the first statement (``write_with_append``)."""
+    ``writes`` (held till now: ``rows.later``) go with the first statement."""
     # No savepoint of its own: the records belong to the caller's transaction, and a failure
     # here fails that transaction anyway.
     with transaction.atomic(savepoint=False):
@@ -246,8 +230,6 @@ def _append(records: list[AuditRecord], writes: list[tuple[str, list[Any]]] | No
 
 
 _BATCH = "quanban_audit_batch"
-# The writes sent with the batch's append (write_with_append), while the outermost batch is open.
-_WRITES = "quanban_audit_batch_writes"
 # The head this connection last wrote (sequence number and hash). The next append moves the head
 # from exactly that value with one conditional statement instead of locking and reading it first;
 # if it is no longer the head (another writer, a rolled-back transaction or savepoint, a flush),
@@ -264,7 +246,7 @@ def _write_after(
     seq: int,
     prev_hash: str,
     *,
-    writes: list[tuple[str, list[Any]]],
+    writes: list[Write],
 ) -> bool:
     """Link the records after ``(seq, prev_hash)`` and write them, moving the head, if that is
     still the head; False (nothing written) if it is not. ``writes`` are sent either way (in
@@ -281,7 +263,8 @@ def _write_after(
             connection, records, rows, seq=seq, prev_hash=prev_hash, writes=writes
         )
     else:
-        _send(writes)
+        if writes:
+            _send(writes)
         moved = bool(
             AuditChainHead.objects.filter(pk=1, seq=seq, hash=prev_hash).update(
                 seq=last.seq, hash=last.hash
@@ -320,7 +303,7 @@ def _write_after_pg(
     *,
     seq: int,
     prev_hash: str,
-    writes: list[tuple[str, list[Any]]],
+    writes: list[Write],
 ) -> bool:
     """PostgreSQL: the conditional head move and the records' insert (``rows``: their columns as
     JSON values, as hashed) as one statement.
@@ -331,13 +314,9 @@ def _write_after_pg(
     """
     last = records[-1]
     params = [last.seq, last.hash, seq, prev_hash, json.dumps(rows, ensure_ascii=False)]
-    sql = _pg_append_sql()
-    if writes:
-        # Each write as a data-modifying CTE of its own: PostgreSQL runs every one to completion,
-        # whatever the statement's main part does.
-        ctes = "".join(f"w{n} AS ({write} RETURNING 1), " for n, (write, _p) in enumerate(writes))
-        sql = sql.replace("WITH ", f"WITH {ctes}", 1)
-        params = [*(p for _write, write_params in writes for p in write_params), *params]
+    # The writes held as data-modifying CTEs in front: PostgreSQL runs every one to completion,
+    # whatever the statement's main part does.
+    sql, params = heldwrites.carried(writes, _pg_append_sql(), params)
     with shared_cursor() as cursor:
         cursor.execute(sql, params)
         ids = {row_seq: row_id for row_id, row_seq in cursor.fetchall()}

@@ -24,6 +24,8 @@ from django.db import DatabaseError, connection, models
 from django.db.models import signals
 from django.db.models.base import ModelState
 
+from quanban.core import heldwrites
+
 M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -42,7 +44,8 @@ def shared_cursor() -> Iterator[Any]:
     Made anew, through ``connection.cursor()``, when the connection was (re)opened, when
     statement logging was switched on or off (a test counting queries), and once a request
     while Django's health check of a persistent connection is due, which that call makes.
-    Errors are wrapped as Django's, and execute wrappers apply, as with any cursor.
+    Errors are wrapped as Django's, and execute wrappers apply, as with any cursor. Its
+    statements carry the writes held for them (:mod:`quanban.core.heldwrites`).
     """
     kept = getattr(connection, _KEPT, None)
     if (
@@ -55,10 +58,37 @@ def shared_cursor() -> Iterator[Any]:
             and not getattr(connection, "health_check_done", True)
         )
     ):
-        made = connection.cursor()
+        made = _Carrier(connection.cursor())
         kept = (connection.connection, connection.queries_logged, made)
         setattr(connection, _KEPT, kept)
     yield kept[2]
+
+
+class _Carrier:
+    """Django's cursor, whose statements carry the writes held for the next one."""
+
+    __slots__ = ("cursor",)
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        sql, params = heldwrites.carry(self.cursor, sql, params)
+        return self.cursor.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cursor, name)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.cursor)
+
+
+def later(sql: str, params: Sequence[Any]) -> None:
+    """Send a write that needs nothing back with the transaction's next statement (held, see
+    :mod:`quanban.core.heldwrites`), or now where nothing is holding writes."""
+    if not heldwrites.hold(sql, params):
+        with shared_cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def columns(model: type[models.Model], alias: str = "") -> str:
@@ -266,10 +296,13 @@ def insert(obj: M) -> M:
     return obj
 
 
-def insert_many(objs: Sequence[M]) -> list[M]:
+def insert_many(objs: Sequence[M], *, held: bool = False) -> list[M]:
     """Insert new rows of one model in one statement, written out once per model, count and
     vendor, as ``bulk_create`` would: defaults and ``pre_save`` applied, keys set, and no save
-    signals sent (``bulk_create`` sends none)."""
+    signals sent (``bulk_create`` sends none).
+
+    ``held``: the rows (of a model whose key is not the database's to give) may go with the
+    transaction's next statement (:func:`later`)."""
     if not objs:
         return []
     model = type(objs[0])
@@ -285,11 +318,14 @@ def insert_many(objs: Sequence[M]) -> list[M]:
     )
     sql = _insert_sql(model, written, len(objs), connection.vendor)
     params = [row[i] for row in rows for i in written]
-    with shared_cursor() as cursor:
-        cursor.execute(sql, params)
-        if auto:
-            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                obj.pk = pk
+    if held and not auto:
+        later(sql, params)
+    else:
+        with shared_cursor() as cursor:
+            cursor.execute(sql, params)
+            if auto:
+                for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                    obj.pk = pk
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
@@ -312,15 +348,21 @@ def _update_layout(
     return sql, tuple(fields)
 
 
-def update(obj: models.Model, fields: Sequence[str]) -> None:
+def update(obj: models.Model, fields: Sequence[str], *, held: bool = False) -> None:
     """Write ``fields`` of ``obj``'s row, as ``obj.save(update_fields=fields)`` would (``pre_save``
     applied), with a statement written out once per model, fields and vendor. A model with save
-    signals is saved by the ORM, so that they fire."""
+    signals is saved by the ORM, so that they fire.
+
+    ``held``: the write may go with the transaction's next statement (:func:`later`), for a row
+    the transaction holds locked; how many rows it changed is then not checked."""
     model = type(obj)
     if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
         obj.save(update_fields=fields)
         return
     sql, params = update_statement(obj, fields)
+    if held:
+        later(sql, params)
+        return
     with shared_cursor() as cursor:
         cursor.execute(sql, params)
         if cursor.rowcount != 1:
@@ -329,7 +371,7 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
 
 def update_statement(obj: models.Model, fields: Sequence[str]) -> tuple[str, list[Any]]:
     """The statement :func:`update` sends, and its parameters, for a caller that sends it
-    itself (with the audit append: ``audit.write_with_append``). No save signals are sent."""
+    itself. No save signals are sent."""
     sql, found = _update_layout(type(obj), tuple(dict.fromkeys(fields)), connection.vendor)
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in found]
     return sql, [*params, obj.pk]

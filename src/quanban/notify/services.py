@@ -397,7 +397,8 @@ def _enqueue_rows(
     with transaction.atomic(savepoint=False):
         if once_key and not _claim_once(once_key, now or clock.now()):
             return []
-        sql_rows.insert_many(rows)
+        # Nothing reads them back in this transaction: they may go with its next statement.
+        sql_rows.insert_many(rows, held=True)
         transaction.on_commit(_wake_worker)
     return rows
 

@@ -224,7 +224,9 @@ def save(case: Case, *, now: dt.datetime, fields: Iterable[str], bump: bool = Tr
     pending = getattr(case, _PENDING, None) or set()
     setattr(case, _PENDING, None)
     case.updated_at = now
-    sql_rows.update(case, [*dict.fromkeys([*fields, *sorted(pending)]), "version", "updated_at"])
+    # Held for the next statement (the case is locked: rows.later); often it goes with the audit.
+    written = [*dict.fromkeys([*fields, *sorted(pending)]), "version", "updated_at"]
+    sql_rows.update(case, written, held=True)
 
 
 def defer(case: Case, *, fields: Iterable[str], bump: bool = True) -> None:

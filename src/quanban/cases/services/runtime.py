@@ -538,7 +538,7 @@ def task_claim(*, user: User, task: Task, expected_version: int | None = None) -
         locked.assignee = user
         locked.claimed_at = clock.now()
         locked.version += 1
-        sql_rows.update(locked, ["assignee", "claimed_at", "version"])
+        sql_rows.update(locked, ["assignee", "claimed_at", "version"], held=True)
         _task_audit("claim", locked, before)
     return locked
 
@@ -662,7 +662,7 @@ def task_complete(
         locked.opinion = opinion
         locked.data = record
         locked.version += 1
-        sql_rows.update(locked, _TASK_COMPLETE_FIELDS)
+        sql_rows.update(locked, _TASK_COMPLETE_FIELDS, held=True)
         _task_audit("complete", locked, before, outcome=outcome, opinion=opinion)
         # The join: the step is done when no other task of it is open (read with the lock; a
         # revocation above cancels tasks of other steps only).
