@@ -413,3 +413,59 @@ def test_a_held_write_is_sent_without_records_and_outside_a_batch_and_lost_with_
         rows.later(*counter.bump)
         raise RuntimeError("refused")
     assert (counter.value(), AuditRecord.objects.count()) == (2, before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_carried_by_the_append_run_before_it_takes_the_head():
+    """Every writer in the city waits for the head: the held writes in the append's statement
+    run first. A writer that asks for the head while they run gets it at once (PostgreSQL would
+    otherwise run them last, with the head locked)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("writes are held on PostgreSQL only")
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connections
+
+    from quanban.cases.models import CaseNumberCounter
+    from quanban.core import audit, rows
+
+    CaseNumberCounter.objects.create(day="2026-06-15", last=0)
+    slow = (
+        "UPDATE cases_casenumbercounter SET last = last + 1"
+        " WHERE day = %s AND pg_sleep(%s) IS NOT NULL"
+    )
+    started = threading.Event()
+
+    def slow_writer() -> None:
+        try:
+            audit_record(action="test.slow.first")  # this connection now knows the head
+            setattr(connection, audit._LOCK_FIRST, 0)
+            with audit.audited_atomic():
+                audit_record(action="test.slow.second")
+                rows.later(slow, ["2026-06-15", 0.6])
+                started.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    started.wait(5)
+    time.sleep(0.3)  # the append's statement is running its held write
+    s = connection.settings_dict
+    other = psycopg.connect(
+        host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"], dbname=s["NAME"]
+    )
+    try:
+        other.execute("SET lock_timeout = '50ms'")
+        free = other.execute("SELECT seq FROM core_auditchainhead WHERE id = 1 FOR UPDATE NOWAIT")
+        seen = free.fetchone()[0]
+        other.rollback()
+    finally:
+        other.close()
+    thread.join()
+    head = AuditChainHead.objects.get()
+    assert seen == head.seq - 1  # taken before the slow writer moved it
+    assert CaseNumberCounter.objects.get(day="2026-06-15").last == 1
+    assert chain_verify() == (AuditRecord.objects.count(), None)

@@ -281,15 +281,23 @@ _COLUMNS = tuple(str(f.column) for f in AuditRecord._meta.concrete_fields if not
 
 
 @functools.cache
-def _pg_append_sql() -> str:
+def _pg_append_sql(held: int = 0) -> str:
     """The head's conditional move and the records' insert, one statement for any number of
     records: they come as one JSON array of rows (``json_populate_recordset`` reads each column
     as the table types it), so the statement's text never changes: one prepared statement, five
-    parameters however long the batch."""
+    parameters however long the batch.
+
+    With ``held`` writes carried in front (``w0``…), the head's move waits on them: PostgreSQL
+    otherwise runs a CTE nothing reads after the rest, with the head locked meanwhile, and every
+    other writer in the city waits for the head."""
     columns = ", ".join(f'"{name}"' for name in _COLUMNS)
+    gate = ""
+    if held:
+        scans = " UNION ALL ".join(f"SELECT 1 FROM w{n}" for n in range(held))
+        gate = f" AND (SELECT count(*) FROM ({scans}) AS held) >= 0"
     return (
         "WITH head AS (UPDATE core_auditchainhead SET seq = %s, hash = %s"
-        " WHERE id = 1 AND seq = %s AND hash = %s RETURNING id)"
+        f" WHERE id = 1 AND seq = %s AND hash = %s{gate} RETURNING id)"
         f" INSERT INTO core_auditrecord ({columns})"
         f" SELECT {columns} FROM json_populate_recordset(NULL::core_auditrecord, %s)"
         " WHERE EXISTS (SELECT 1 FROM head) RETURNING id, seq"
@@ -315,8 +323,8 @@ def _write_after_pg(
     last = records[-1]
     params = [last.seq, last.hash, seq, prev_hash, json.dumps(rows, ensure_ascii=False)]
     # The writes held as data-modifying CTEs in front: PostgreSQL runs every one to completion,
-    # whatever the statement's main part does.
-    sql, params = heldwrites.carried(writes, _pg_append_sql(), params)
+    # whatever the statement's main part does, and these before it takes the head.
+    sql, params = heldwrites.carried(writes, _pg_append_sql(len(writes)), params, returning=True)
     with shared_cursor() as cursor:
         cursor.execute(sql, params)
         ids = {row_seq: row_id for row_id, row_seq in cursor.fetchall()}

@@ -99,11 +99,15 @@ def hold(sql: str, params: Sequence[Any]) -> bool:
     return True
 
 
-def carried(writes: Sequence[Write], sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
-    """``sql`` with ``writes`` as data-modifying CTEs in front, and the parameters of all."""
+def carried(
+    writes: Sequence[Write], sql: str, params: Sequence[Any], *, returning: bool = False
+) -> tuple[str, list[Any]]:
+    """``sql`` with ``writes`` as data-modifying CTEs in front (``w0``, ``w1``, …; ``returning``:
+    each returns a row per row it wrote, for ``sql`` to wait on), and the parameters of all."""
     if not writes:
         return sql, list(params)
-    ctes = ", ".join(f"w{n} AS ({w.sql})" for n, w in enumerate(writes))
+    end = " RETURNING 1" if returning else ""
+    ctes = ", ".join(f"w{n} AS ({w.sql}{end})" for n, w in enumerate(writes))
     body = sql.lstrip()
     if body[:4].upper() == "WITH":
         body = f"WITH {ctes}, {body[4:].lstrip()}"
