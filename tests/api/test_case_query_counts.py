@@ -164,3 +164,36 @@ def test_each_step_of_a_parallel_case_sends_the_statements_pinned(city, clerk):
         # takes two statements (the head's move, the records).
         expected = {"claim": 4, "review": 7, "co_review": 4, "join": 6}
     assert counts == expected
+
+
+def test_an_acceptance_takes_its_number_with_its_routing_after_its_checks(city, clerk, version):
+    """The day's number counter stays locked from the statement that takes a number to the
+    commit, and every acceptance in the city waits for it. So an acceptance takes it as late as
+    it can: with the routing, in one statement on PostgreSQL, after the checks and the clock."""
+    from quanban.accounts import services as accounts
+    from quanban.core import audit
+
+    accepted_case(clerk, version, city, 1)  # the process has read the calendar: it keeps it
+    person = accounts.person_register(name="申请人", id_number=factories.valid_id_number(seq="009"))
+    case = services.case_receive(
+        user=clerk,
+        item_version=version,
+        applicant=person,
+        channel="8",
+        answers={},
+        window=city.window,
+        received_material_ids=[version.materials.get().pk],
+    )
+    setattr(connection, audit._LOCK_FIRST, 0)
+    sent = _statements(lambda: services.case_accept(user=clerk, case=case))
+    numbered = [i for i, sql in enumerate(sent) if "cases_casenumbercounter" in sql]
+    routed = [i for i, sql in enumerate(sent) if "cases_routingrule" in sql]
+    case.refresh_from_db()
+    assert case.number == f"370100-{case.accepted_at:%Y%m%d}-000002"
+    if connection.vendor == "postgresql":
+        # The case lock, its materials, the routing with the number, the first step's task, and
+        # the append carrying the case's update and the applicant's text.
+        assert numbered == routed == [2] and len(sent) == 5, sent
+    else:
+        # SQLite: the number just after the routing, each write on its own.
+        assert (routed, numbered) == ([2], [3]) and len(sent) == 8, sent

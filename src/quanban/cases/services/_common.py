@@ -7,12 +7,20 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quanban.cases import clock as case_clock
-from quanban.cases.models import CardLevel, Case, CaseExtension, CaseSuspension, Channel
+from quanban.cases.models import (
+    CardLevel,
+    Case,
+    CaseExtension,
+    CaseNumberCounter,
+    CaseSuspension,
+    Channel,
+)
 from quanban.catalogue import codes
 from quanban.core import rows as sql_rows
 from quanban.core.audit import audit_record, snapshot
@@ -247,6 +255,34 @@ def flush(case: Case, *, now: dt.datetime) -> None:
 
 
 _PENDING = "_quanban_pending_fields"
+
+
+# --- Case numbers ---------------------------------------------------------------------------
+
+# Create the day's counter row or add one to it, and read the number back (one parameter: the
+# day). The upsert takes the row lock, held to the commit, so concurrent acceptances take
+# consecutive numbers one after another, and a rolled-back acceptance gives its number back.
+# (The ORM needs three statements for this: an insert ignoring conflicts, a locking read and an
+# update.) Every acceptance in the city waits for that lock: take it as late as the acceptance
+# can (intake._accept_locked).
+NUMBER_SQL = (
+    f"INSERT INTO {CaseNumberCounter._meta.db_table} (day, last) VALUES (%s, 1)"
+    f" ON CONFLICT (day) DO UPDATE SET last = {CaseNumberCounter._meta.db_table}.last + 1"
+    " RETURNING last"
+)
+
+
+def case_number(day: dt.date, last: int) -> str:
+    """The day's ``last``-th case number: ``<city code>-<YYYYMMDD>-<6-digit sequence>``."""
+    return f"{settings.CITY_DIVISION_CODE}-{day:%Y%m%d}-{last:06d}"
+
+
+def case_number_take(day: dt.date) -> str:
+    """The day's next case number, by ``NUMBER_SQL`` on its own."""
+    with sql_rows.shared_cursor() as cursor:
+        cursor.execute(NUMBER_SQL, [connection.ops.adapt_datefield_value(day)])
+        (last,) = cursor.fetchone()
+    return case_number(day, last)
 
 
 def audit(action: str, case: Case, before: Mapping[str, Any] | None, **changes: Any) -> None:

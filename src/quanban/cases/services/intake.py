@@ -11,7 +11,6 @@ import functools
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from quanban.accounts.models import LegalEntity, NaturalPerson, OrgUnit, User
 from quanban.accounts.roles import Perm
 from quanban.accounts.selectors import require_perm
-from quanban.cases.models import Case, CaseMaterial, CaseNumberCounter, Channel
+from quanban.cases.models import Case, CaseMaterial, Channel
 from quanban.cases.notifications import applicant_notify
 from quanban.cases.services import runtime
 from quanban.cases.services._common import (
@@ -31,6 +30,7 @@ from quanban.cases.services._common import (
     UNREUSABLE_CASE_STATES,
     State,
     audit,
+    case_number_take,
     case_snapshot,
     defer,
     flush,
@@ -181,22 +181,10 @@ def case_number_next(*, day: dt.date | None = None) -> str:
 
     Call inside the accepting transaction: the day's counter row stays locked until it commits, so
     concurrent acceptances take consecutive numbers one after another, and a rolled-back one gives
-    its number back.
+    its number back (``_common.NUMBER_SQL``). An acceptance takes its number with its routing
+    (``runtime.case_route_and_number``).
     """
-    day = day or clock.today()
-    # One statement: create the day's row or add one to it, and read the number back. The upsert
-    # takes the row lock (held to the commit), so concurrent acceptances take consecutive numbers
-    # one after another; a rolled-back acceptance gives its number back. (The ORM needs three
-    # statements for this: an insert ignoring conflicts, a locking read and an update.)
-    table = CaseNumberCounter._meta.db_table
-    with sql_rows.shared_cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1)"
-            f" ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [connection.ops.adapt_datefield_value(day)],
-        )
-        (last,) = cursor.fetchone()
-    return f"{settings.CITY_DIVISION_CODE}-{day:%Y%m%d}-{last:06d}"
+    return case_number_take(day or clock.today())
 
 
 # --- Intake -----------------------------------------------------------------------------------
@@ -564,7 +552,6 @@ def _accept_locked(
     now = clock.now()
     today = clock.today()
     setattr(locked, NO_CLOCK_EVENTS, True)
-    locked.number = case_number_next(day=today)
     locked.state = target
     locked.accepted_at = now
     locked.accepted_by = user
@@ -593,6 +580,9 @@ def _accept_locked(
         locked.commitment_text = version.commitment_text
         locked.commitment_signed_at = now
         fields += ["commitment_text", "commitment_signed_at"]
+    # The number as late as it can be (its counter row stays locked to the commit, and every
+    # acceptance in the city waits for it), with the routing: one statement on PostgreSQL.
+    route, locked.number = runtime.case_route_and_number(locked, day=today)
     # Written with the first step's opening (or flushed below): one UPDATE for the acceptance.
     defer(locked, fields=fields)
     audit(
@@ -603,7 +593,7 @@ def _accept_locked(
         deferred={str(d): str(p) for d, p in deferred.items()},
         commitment=commitment,
     )
-    runtime.case_start(locked, user=user, commitment=commitment)
+    runtime.case_start(locked, user=user, commitment=commitment, route=route)
     flush(locked, now=clock.now())
     delattr(locked, NO_CLOCK_EVENTS)  # from here on the case may get clock events
     if notify:

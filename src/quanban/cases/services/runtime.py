@@ -26,11 +26,14 @@ from quanban.cases.models import Case, CaseMaterial, CreditRecord, RoutingRule, 
 from quanban.cases.notifications import applicant_notify
 from quanban.cases.services._common import (
     LOCK_RELATED,
+    NUMBER_SQL,
     ONLINE_CHANNELS,
     State,
     as_locked,
     audit,
     card_for,
+    case_number,
+    case_number_take,
     case_snapshot,
     clock_events_sql,
     defer,
@@ -131,11 +134,12 @@ def task_may_work(user: User, task: Task) -> bool:
 
 
 @functools.cache
-def _routing_sql(vendor: str) -> str:
+def _routing_sql(vendor: str, numbered: bool = False) -> str:
     """Routing's one statement, written out once (every acceptance runs it): the units the rule
     that applies names, or the department's own with its first office if none does, each row
-    with the rule's columns beside it (null without one). ``vendor`` is the cache's key: the
-    quoting is the vendor's."""
+    with the rule's columns beside it (null without one). ``numbered`` (PostgreSQL): the day's
+    next case number too, as the last column (``NUMBER_SQL`` as a data-modifying CTE; its day is
+    the first parameter). ``vendor`` is the cache's key: the quoting is the vendor's."""
     q = connection.ops.quote_name
     rules, units = q(RoutingRule._meta.db_table), q(OrgUnit._meta.db_table)
     # The item's own rules, or its department's for any item; of those, the ones without an area
@@ -154,46 +158,66 @@ def _routing_sql(vendor: str) -> str:
         f"SELECT o.{q('id')} FROM {units} o WHERE o.{q('parent_id')} = %s AND o.{q('kind')} = %s"
         f" AND o.{q('is_active')} ORDER BY o.{q('sort')}, o.{q('id')} LIMIT 1"
     )
+    number = (
+        (f"number AS ({NUMBER_SQL}), ", ", (SELECT last FROM number)") if numbered else ("", "")
+    )
     return (
-        f"WITH rule AS ({rule})"
+        f"WITH {number[0]}rule AS ({rule})"
         f" SELECT {sql_rows.columns(OrgUnit, 'u')}, {sql_rows.columns(RoutingRule, 'rule')}"
-        f" FROM {units} u LEFT JOIN rule ON 1 = 1"
+        f"{number[1]} FROM {units} u LEFT JOIN rule ON 1 = 1"
         f" WHERE u.{q('id')} = rule.{q('department_id')} OR u.{q('id')} = rule.{q('office_id')}"
         f" OR (rule.{q('id')} IS NULL AND (u.{q('id')} = %s OR u.{q('id')} = ({first_office})))"
     )
 
 
-def case_route(case: Case) -> tuple[OrgUnit, OrgUnit | None, RoutingRule | None, str]:
+Route = tuple[OrgUnit, OrgUnit | None, RoutingRule | None, str]
+
+
+def case_route(case: Case) -> Route:
     """The lead department and office of a case, the rule that chose them and why.
 
     The case's area is its window (and everything above it); an online case has none, so only
     rules without an area apply to it. Without a rule: the implementing department and its first
     office.
     """
+    return _route(case, numbered=False)[0]
+
+
+def case_route_and_number(case: Case, *, day: dt.date) -> tuple[Route, str]:
+    """The case's routing (:func:`case_route`) and the day's next case number
+    (``intake.case_number_next``), in one statement on PostgreSQL: an acceptance needs both, and
+    takes the number's lock as late as it can."""
+    if connection.vendor != "postgresql":  # no data-modifying CTE: the number on its own
+        return case_route(case), case_number_take(day)
+    route, last = _route(case, numbered=True, day=day)
+    return route, case_number(day, last)
+
+
+def _route(case: Case, *, numbered: bool, day: dt.date | None = None) -> tuple[Route, Any]:
     item = case.item_version.item
     department_id = item.implementing_department_id
     path = case.window.path if case.window is not None else ""
-    found = sql_rows.instances(
-        OrgUnit,
-        _routing_sql(connection.vendor),
-        [item.pk, department_id, path, department_id, department_id, OrgUnit.Kind.OFFICE],
-    )
+    params = [item.pk, department_id, path, department_id, department_id, OrgUnit.Kind.OFFICE]
+    if numbered:
+        params.insert(0, connection.ops.adapt_datefield_value(day))
+    found = sql_rows.instances(OrgUnit, _routing_sql(connection.vendor, numbered), params)
     units = {unit.pk: unit for unit, _rule in found}
+    last = found[0][1][-1] if numbered else None
     rule = sql_rows.instance_at(RoutingRule, found[0][1], 0)[0] if found else None
     if rule is not None:
         note = rule.note or _("分办规则 #%(id)d") % {"id": rule.pk}
-        return units[rule.department_id], units[rule.office_id], rule, note
+        return (units[rule.department_id], units[rule.office_id], rule, note), last
     department = units.pop(department_id)
     office = next(iter(units.values()), None)
-    return department, office, None, _("默认：事项实施部门")
+    return (department, office, None, _("默认：事项实施部门")), last
 
 
 # --- Starting and advancing -----------------------------------------------------------------
 
 
-def case_start(locked: Case, *, user: User | None, commitment: bool) -> None:
-    """Route a just-accepted case, pin its process and open its first step (inside the
-    accepting transaction, on the locked row)."""
+def case_start(locked: Case, *, user: User | None, commitment: bool, route: Route) -> None:
+    """Route a just-accepted case (``route``: :func:`case_route_and_number`'s), pin its process
+    and open its first step (inside the accepting transaction, on the locked row)."""
     now = clock.now()
     today = clock.today()
     definition = definitions.definition_for(locked.item_version.process or {})
@@ -203,7 +227,7 @@ def case_start(locked: Case, *, user: User | None, commitment: bool) -> None:
             _("事项的办理流程定义有误，不能受理：%(problems)s") % {"problems": "；".join(problems)},
             code="process_invalid",
         )
-    department, office, rule, note = case_route(locked)
+    department, office, rule, note = route
     locked.process = definition
     locked.lead_department = department
     locked.lead_office = office
