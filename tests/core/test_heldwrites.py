@@ -131,3 +131,15 @@ def test_nothing_is_held_inside_another_hold_and_the_rest_is_the_callers(counter
     assert params == [counter.day, 1]
     # Dropped with the block: what is left held is its caller's to send (the audit append).
     assert counter.value() == 0
+
+
+def test_a_server_side_cursor_after_a_held_write_sees_it(counter):
+    """A queryset's ``iterator()`` reads through a server-side cursor on PostgreSQL, which can
+    declare no data-modifying statement: the held write is sent on a cursor of its own first."""
+    from quanban.cases.models import CaseNumberCounter
+
+    with audit.audited_atomic():
+        rows.later(*counter.bump)
+        seen = [c.last for c in CaseNumberCounter.objects.filter(day=counter.day).iterator()]
+    assert seen == [1]
+    assert counter.value() == 1

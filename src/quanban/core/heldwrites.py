@@ -156,8 +156,10 @@ def _send_held(held: list[Write], cursor: Any) -> None:
 
 def _send_first(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
     """Execute wrapper: anything sent while writes are held sends them first (a statement of our
-    own that carries them has taken them already)."""
+    own that carries them has taken them already). They go on a cursor of their own: the one
+    given may be a server-side cursor (``QuerySet.iterator()``), which declares only a query."""
     held = getattr(context["connection"], _HELD, None)
     if held:
-        _send_held(held, context["cursor"])
+        with context["connection"].cursor() as cursor:
+            _send_held(held, cursor)
     return execute(sql, params, many, context)
