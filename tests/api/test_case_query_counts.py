@@ -38,13 +38,13 @@ def version(city):
     return helpers.published(city.department)
 
 
-def accepted_case(clerk, version, city, n: int) -> Case:
+def received_case(clerk, version, city, n: int) -> Case:
     from quanban.accounts import services as accounts
 
     person = accounts.person_register(
         name=f"申请人{n}", id_number=factories.valid_id_number(seq=f"{n:03d}")
     )
-    case = services.case_receive(
+    return services.case_receive(
         user=clerk,
         item_version=version,
         applicant=person,
@@ -53,7 +53,10 @@ def accepted_case(clerk, version, city, n: int) -> Case:
         window=city.window,
         received_material_ids=[version.materials.get().pk],
     )
-    return services.case_accept(user=clerk, case=case)
+
+
+def accepted_case(clerk, version, city, n: int) -> Case:
+    return services.case_accept(user=clerk, case=received_case(clerk, version, city, n))
 
 
 def count(caller: Caller, url: str, **query) -> int:
@@ -113,20 +116,9 @@ def test_each_step_of_a_parallel_case_sends_the_statements_pinned(city, clerk):
     reads the case and its tasks in one statement, and on PostgreSQL a step that only closes its
     task sends two: the lock, and the audit append carrying the task's update (held writes,
     quanban.core.heldwrites). A change that adds a statement to a step fails here."""
-    from quanban.accounts import services as accounts
     from quanban.core import audit
 
-    departments = [
-        accounts.org_unit_create(
-            kind="department", name=name, uscc=factories.valid_uscc(70 + n), parent=city.city
-        )
-        for n, name in enumerate(("济南市自然资源和规划局", "济南市住房和城乡建设局"))
-    ]
-    version = helpers.published(
-        city.department,
-        process={"kind": "parallel", "co_review_departments": [d.uscc for d in departments]},
-        promised_limit_days=10,
-    )
+    departments, version = helpers.parallel_published(city, uscc_from=70)
     reviewer = factories.make_staff(city, Role.REVIEWER, scope=city.department)
     case = accepted_case(clerk, version, city, 1)
     # Every append after the first of a connection moves the head it knows: one statement.
@@ -170,20 +162,10 @@ def test_an_acceptance_takes_its_number_with_its_routing_after_its_checks(city, 
     """The day's number counter stays locked from the statement that takes a number to the
     commit, and every acceptance in the city waits for it. So an acceptance takes it as late as
     it can: with the routing, in one statement on PostgreSQL, after the checks and the clock."""
-    from quanban.accounts import services as accounts
     from quanban.core import audit
 
     accepted_case(clerk, version, city, 1)  # the process has read the calendar: it keeps it
-    person = accounts.person_register(name="申请人", id_number=factories.valid_id_number(seq="009"))
-    case = services.case_receive(
-        user=clerk,
-        item_version=version,
-        applicant=person,
-        channel="8",
-        answers={},
-        window=city.window,
-        received_material_ids=[version.materials.get().pk],
-    )
+    case = received_case(clerk, version, city, 9)
     setattr(connection, audit._LOCK_FIRST, 0)
     sent = _statements(lambda: services.case_accept(user=clerk, case=case))
     numbered = [i for i, sql in enumerate(sent) if "cases_casenumbercounter" in sql]

@@ -226,17 +226,7 @@ def test_review_and_approve_through_the_api(
 
 
 def test_parallel_co_review_joins_before_the_approval(city, window, reviewer, approver, person):
-    departments = [
-        accounts.org_unit_create(
-            kind="department", name=name, uscc=factories.valid_uscc(40 + n), parent=city.city
-        )
-        for n, name in enumerate(("济南市自然资源和规划局", "济南市住房和城乡建设局"))
-    ]
-    version = helpers.published(
-        city.department,
-        process={"kind": "parallel", "co_review_departments": [d.uscc for d in departments]},
-        promised_limit_days=10,
-    )
+    departments, version = helpers.parallel_published(city, uscc_from=40)
     case = accept(window, receive(window, version, person, city))
     complete(
         reviewer, open_task(reviewer, case["id"], "review"), outcome="pass", opinion="初审通过"

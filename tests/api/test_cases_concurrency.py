@@ -119,17 +119,7 @@ def test_twenty_requests_with_one_idempotency_key_create_one_case(city, clerk, p
 
 
 def test_two_last_co_reviews_at_once_open_the_approval_exactly_once(city, clerk, person):
-    departments = [
-        accounts.org_unit_create(
-            kind="department", name=name, uscc=factories.valid_uscc(60 + n), parent=city.city
-        )
-        for n, name in enumerate(("济南市自然资源和规划局", "济南市住房和城乡建设局"))
-    ]
-    version = helpers.published(
-        city.department,
-        process={"kind": "parallel", "co_review_departments": [d.uscc for d in departments]},
-        promised_limit_days=10,
-    )
+    departments, version = helpers.parallel_published(city, uscc_from=60)
     case = received(city, clerk, person, version)
     case = services.case_accept(user=clerk, case=case)
     reviewer = factories.make_staff(city, Role.REVIEWER, scope=city.department)

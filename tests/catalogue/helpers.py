@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from quanban.accounts import services as accounts
 from quanban.accounts.models import OrgUnit
 from quanban.catalogue import services
 from quanban.catalogue.models import ItemVersion, RetainedProof, ServiceItem
+from tests import factories
 
 _serial = iter(range(1, 10**6))
 
@@ -57,6 +59,26 @@ def submitted(department: OrgUnit, **overrides: Any) -> ItemVersion:
 
 def published(department: OrgUnit, **overrides: Any) -> ItemVersion:
     return services.version_publish(user=None, version=submitted(department, **overrides))
+
+
+def parallel_published(
+    city: Any, *, uscc_from: int, **overrides: Any
+) -> tuple[list[OrgUnit], ItemVersion]:
+    """Two departments of the city and a published parallel (并联审批) item of ``city.department``
+    that they co-review (``uscc_from``: the serial of the first one's code)."""
+    departments = [
+        accounts.org_unit_create(
+            kind="department", name=name, uscc=factories.valid_uscc(uscc_from + n), parent=city.city
+        )
+        for n, name in enumerate(("济南市自然资源和规划局", "济南市住房和城乡建设局"))
+    ]
+    version = published(
+        city.department,
+        process={"kind": "parallel", "co_review_departments": [d.uscc for d in departments]},
+        promised_limit_days=10,
+        **overrides,
+    )
+    return departments, version
 
 
 def proof(code: str = "JN-ZM-001", *, active: bool = True) -> RetainedProof:

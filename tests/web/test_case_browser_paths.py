@@ -111,18 +111,7 @@ def test_an_on_the_spot_item_is_finished_at_the_window(new_page, people):
 
 def test_a_parallel_item_is_co_reviewed_by_two_departments_before_the_approval(new_page, people):
     city = people["city"]
-    departments = [
-        accounts.org_unit_create(
-            kind="department", name=name, uscc=factories.valid_uscc(40 + n), parent=city.city
-        )
-        for n, name in enumerate(("济南市自然资源和规划局", "济南市住房和城乡建设局"))
-    ]
-    version = helpers.published(
-        city.department,
-        name="建设工程规划许可",
-        process={"kind": "parallel", "co_review_departments": [d.uscc for d in departments]},
-        promised_limit_days=10,
-    )
+    departments, version = helpers.parallel_published(city, uscc_from=40, name="建设工程规划许可")
     case = accepted(people, version)
     (review,) = Task.objects.filter(case=case, state="open")
     services.task_complete(user=people["reviewer"], task=review, outcome="pass", opinion="初审通过")

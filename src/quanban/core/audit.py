@@ -163,9 +163,10 @@ def audit_batch() -> Iterator[None]:
 
     A service wraps its work in ``with audited_atomic():`` (``transaction.atomic()`` with this)
     so that the chain head is locked for the moment of the append at its end, not from its first
-    record to its commit. Records written inside are numbered and hashed when the block ends (``seq`` and
-    ``hash`` are unset until then). Nested batches join the outermost. Nothing inside may catch
-    the rollback of a savepoint that wrote audit records (its records would still be chained).
+    record to its commit. Records written inside are numbered and hashed when the block ends
+    (``seq`` and ``hash`` are unset until then). Nested batches join the outermost. Nothing
+    inside may catch the rollback of a savepoint that wrote audit records (its records would
+    still be chained).
     """
     connection = transaction.get_connection()
     if getattr(connection, _BATCH, None) is not None:
@@ -249,8 +250,8 @@ def _write_after(
     writes: list[Write],
 ) -> bool:
     """Link the records after ``(seq, prev_hash)`` and write them, moving the head, if that is
-    still the head; False (nothing written) if it is not. ``writes`` are sent either way (in
-    the same statement on PostgreSQL).
+    still the head; False (nothing written) if it is not. ``writes`` (held: PostgreSQL only) go
+    in the same statement either way.
 
     The head moves with an UPDATE that names its sequence number *and* hash: under a concurrent
     writer it waits for that writer's commit and then matches nothing, so a stale head never links
@@ -263,8 +264,7 @@ def _write_after(
             connection, records, rows, seq=seq, prev_hash=prev_hash, writes=writes
         )
     else:
-        if writes:
-            _send(writes)
+        assert not writes, "writes are held on PostgreSQL only"
         moved = bool(
             AuditChainHead.objects.filter(pk=1, seq=seq, hash=prev_hash).update(
                 seq=last.seq, hash=last.hash

@@ -359,7 +359,7 @@ def update(obj: models.Model, fields: Sequence[str], *, held: bool = False) -> N
     if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
         obj.save(update_fields=fields)
         return
-    sql, params = update_statement(obj, fields)
+    sql, params = _update_statement(obj, fields)
     if held:
         later(sql, params)
         return
@@ -369,9 +369,8 @@ def update(obj: models.Model, fields: Sequence[str], *, held: bool = False) -> N
             raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
-def update_statement(obj: models.Model, fields: Sequence[str]) -> tuple[str, list[Any]]:
-    """The statement :func:`update` sends, and its parameters, for a caller that sends it
-    itself. No save signals are sent."""
+def _update_statement(obj: models.Model, fields: Sequence[str]) -> tuple[str, list[Any]]:
+    """The statement :func:`update` sends, and its parameters."""
     sql, found = _update_layout(type(obj), tuple(dict.fromkeys(fields)), connection.vendor)
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in found]
     return sql, [*params, obj.pk]

@@ -3,10 +3,9 @@
 Callers import this package: ``from quanban.cases import services; services.case_accept(...)``.
 """
 
-from quanban.cases.services._common import TRANSITIONS
+from quanban.cases.services._common import TRANSITIONS, case_number_next
 from quanban.cases.services.intake import (
     case_accept,
-    case_number_next,
     case_receive,
     case_refuse,
     case_request_supplement,

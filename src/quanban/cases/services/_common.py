@@ -22,6 +22,7 @@ from quanban.cases.models import (
     Channel,
 )
 from quanban.catalogue import codes
+from quanban.core import clock as core_clock
 from quanban.core import rows as sql_rows
 from quanban.core.audit import audit_record, snapshot
 from quanban.core.errors import Conflict, StaleEdit
@@ -277,8 +278,13 @@ def case_number(day: dt.date, last: int) -> str:
     return f"{settings.CITY_DIVISION_CODE}-{day:%Y%m%d}-{last:06d}"
 
 
-def case_number_take(day: dt.date) -> str:
-    """The day's next case number, by ``NUMBER_SQL`` on its own."""
+def case_number_next(*, day: dt.date | None = None) -> str:
+    """The next case number of the local day (``NUMBER_SQL`` on its own).
+
+    Call inside the accepting transaction: the day's counter row stays locked until it commits.
+    An acceptance takes its number with its routing instead (``runtime.case_route_and_number``).
+    """
+    day = day or core_clock.today()
     with sql_rows.shared_cursor() as cursor:
         cursor.execute(NUMBER_SQL, [connection.ops.adapt_datefield_value(day)])
         (last,) = cursor.fetchone()

@@ -30,7 +30,6 @@ from quanban.cases.services._common import (
     UNREUSABLE_CASE_STATES,
     State,
     audit,
-    case_number_take,
     case_snapshot,
     defer,
     flush,
@@ -171,20 +170,6 @@ def _defer(case: Case, deferred: Mapping[int, dt.date], *, today: dt.date) -> No
             )
         row.deferred_until = promised
         row.save(update_fields=["deferred_until"])
-
-
-# --- Numbers ----------------------------------------------------------------------------------
-
-
-def case_number_next(*, day: dt.date | None = None) -> str:
-    """The next case number of the local day: ``<city code>-<YYYYMMDD>-<6-digit sequence>``.
-
-    Call inside the accepting transaction: the day's counter row stays locked until it commits, so
-    concurrent acceptances take consecutive numbers one after another, and a rolled-back one gives
-    its number back (``_common.NUMBER_SQL``). An acceptance takes its number with its routing
-    (``runtime.case_route_and_number``).
-    """
-    return case_number_take(day or clock.today())
 
 
 # --- Intake -----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from quanban.cases.services._common import (
     audit,
     card_for,
     case_number,
-    case_number_take,
+    case_number_next,
     case_snapshot,
     clock_events_sql,
     defer,
@@ -185,10 +185,10 @@ def case_route(case: Case) -> Route:
 
 def case_route_and_number(case: Case, *, day: dt.date) -> tuple[Route, str]:
     """The case's routing (:func:`case_route`) and the day's next case number
-    (``intake.case_number_next``), in one statement on PostgreSQL: an acceptance needs both, and
+    (:func:`case_number_next`), in one statement on PostgreSQL: an acceptance needs both, and
     takes the number's lock as late as it can."""
     if connection.vendor != "postgresql":  # no data-modifying CTE: the number on its own
-        return case_route(case), case_number_take(day)
+        return case_route(case), case_number_next(day=day)
     route, last = _route(case, numbered=True, day=day)
     return route, case_number(day, last)
 
