@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import transaction
 
 _HELD = "quanban_held_writes"
 
@@ -69,31 +69,29 @@ def holding() -> Iterator[list[Write] | None]:
     transaction, outermost block only). Yields the list still held when the block ends, for the
     caller to send (with its last statement: :func:`carried`), or None when nothing is held
     here. If the block raises, what is held is dropped with the transaction."""
-    if (
-        connection.vendor != "postgresql"
-        or not connection.in_atomic_block
-        or getattr(connection, _HELD, None) is not None
-    ):
+    db = transaction.get_connection()
+    if db.vendor != "postgresql" or not db.in_atomic_block or getattr(db, _HELD, None) is not None:
         yield None
         return
     held: list[Write] = []
-    setattr(connection, _HELD, held)
-    connection.execute_wrappers.append(_send_first)
+    setattr(db, _HELD, held)
+    db.execute_wrappers.append(_send_first)
     try:
         yield held
     finally:
-        setattr(connection, _HELD, None)
-        connection.execute_wrappers.remove(_send_first)
+        setattr(db, _HELD, None)
+        db.execute_wrappers.remove(_send_first)
 
 
 def hold(sql: str, params: Sequence[Any]) -> bool:
     """Hold a write for the next statement; False (nothing held) when no block is holding."""
-    held: list[Write] | None = getattr(connection, _HELD, None)
+    db = transaction.get_connection()
+    held: list[Write] | None = getattr(db, _HELD, None)
     if held is None:
         return False
     table = _table(sql)
     if any(w.table == table for w in held):
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             _send_held(held, cursor)
     held.append(Write(sql, tuple(params), table))
     return True

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, connection, models
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import signals
 from django.db.models.base import ModelState
 
@@ -47,20 +47,21 @@ def shared_cursor() -> Iterator[Any]:
     Errors are wrapped as Django's, and execute wrappers apply, as with any cursor. Its
     statements carry the writes held for them (:mod:`quanban.core.heldwrites`).
     """
-    kept = getattr(connection, _KEPT, None)
+    db = transaction.get_connection()  # not the proxy, which finds it again on every use
+    kept = getattr(db, _KEPT, None)
     if (
         kept is None
-        or kept[0] is not connection.connection
-        or kept[1] != connection.queries_logged
+        or kept[0] is not db.connection
+        or kept[1] != db.queries_logged
         # Django's own attributes (4.1+), which its stubs do not name.
         or (
-            getattr(connection, "health_check_enabled", False)
-            and not getattr(connection, "health_check_done", True)
+            getattr(db, "health_check_enabled", False)
+            and not getattr(db, "health_check_done", True)
         )
     ):
-        made = _Carrier(connection.cursor())
-        kept = (connection.connection, connection.queries_logged, made)
-        setattr(connection, _KEPT, kept)
+        made = _Carrier(db.cursor())
+        kept = (db.connection, db.queries_logged, made)
+        setattr(db, _KEPT, kept)
     yield kept[2]
 
 
@@ -75,6 +76,16 @@ class _Carrier:
     def execute(self, sql: str, params: Any = None) -> Any:
         sql, params = heldwrites.carry(self.cursor, sql, params)
         return self.cursor.execute(sql, params)
+
+    # The driver's fetches under Django's error wrapping, as Django's cursor gives them, without
+    # the wrapped function it makes anew on every attribute lookup.
+    def fetchone(self) -> Any:
+        with self.cursor.db.wrap_database_errors:
+            return self.cursor.cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        with self.cursor.db.wrap_database_errors:
+            return self.cursor.cursor.fetchall()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.cursor, name)
@@ -122,7 +133,7 @@ def _plain(model: type[models.Model]) -> bool:
     return model.__init__ is models.Model.__init__
 
 
-def _build(model: type[M], names: tuple[str, ...], values: list[Any]) -> M:
+def _build(model: type[M], names: tuple[str, ...], values: list[Any], alias: str) -> M:
     """An instance of ``model`` loaded from the database, as ``Model.from_db`` makes it. For a
     plain model without init signals, without ``Model.__init__``: for a row of every column, its
     field by field ``setattr`` only stores each value under its attribute name (a foreign key's
@@ -132,24 +143,26 @@ def _build(model: type[M], names: tuple[str, ...], values: list[Any]) -> M:
         or signals.pre_init.has_listeners(model)
         or signals.post_init.has_listeners(model)
     ):
-        return model.from_db(connection.alias, names, values)
+        return model.from_db(alias, names, values)
     obj = model.__new__(model)
     state = ModelState()
     state.adding = False
-    state.db = connection.alias
+    state.db = alias
     obj.__dict__["_state"] = state
     obj.__dict__.update(zip(names, values, strict=True))
     return obj
 
 
-def _values(model: type[models.Model], row: Sequence[Any], start: int) -> tuple[list[Any], int]:
+def _values(
+    model: type[models.Model], row: Sequence[Any], start: int, db: Any
+) -> tuple[list[Any], int]:
     """The converted values of ``model``'s columns in ``row`` from ``start``, and where they end."""
-    names, converters = _layout(model, connection.vendor)
+    names, converters = _layout(model, db.vendor)
     end = start + len(names)
     values = list(row[start:end])
     for i, col, convert in converters:
         for converter in convert:
-            values[i] = converter(values[i], col, connection)
+            values[i] = converter(values[i], col, db)
     return values, end
 
 
@@ -157,11 +170,12 @@ def instance_at(model: type[M], row: Sequence[Any], start: int) -> tuple[M | Non
     """The instance of ``model`` whose columns (``columns(model)``) start at ``start`` in ``row``
     (None if its key is null: an outer join found none), and where its columns end: for a
     statement that selects a second model's columns among the extra columns of ``instances``."""
+    db = transaction.get_connection()
     model_pk = model._meta.concrete_fields.index(model._meta.pk)
-    values, end = _values(model, row, start)
+    values, end = _values(model, row, start, db)
     if values[model_pk] is None:
         return None, end
-    return _build(model, _layout(model, connection.vendor)[0], values), end
+    return _build(model, _layout(model, db.vendor)[0], values, db.alias), end
 
 
 def for_update_of(*aliases: str) -> str:
@@ -227,23 +241,24 @@ def instances(
     with shared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    join = joined(model, related, connection.vendor) if related else None
-    names = _layout(model, connection.vendor)[0]
+    db = transaction.get_connection()
+    join = joined(model, related, db.vendor) if related else None
+    names = _layout(model, db.vendor)[0]
     built: dict[tuple[str, Any], models.Model] = {}
     out = []
     for row in rows:
-        values, end = _values(model, row, 0)
-        obj = _build(model, names, values)
+        values, end = _values(model, row, 0, db)
+        obj = _build(model, names, values, db.alias)
         if join is not None:
             at: dict[str, models.Model | None] = {"": obj}
             for path, field, target, key in join.related:
-                values, end = _values(target, row, end)
+                values, end = _values(target, row, end, db)
                 parent = at[path.rpartition("__")[0]]
                 one = None
                 if values[key] is not None:
                     one = built.get((path, values[key]))
                     if one is None:
-                        one = _build(target, _layout(target, connection.vendor)[0], values)
+                        one = _build(target, _layout(target, db.vendor)[0], values, db.alias)
                         built[path, values[key]] = one
                 at[path] = one
                 if parent is not None:
@@ -305,9 +320,10 @@ def insert_many(objs: Sequence[M], *, held: bool = False) -> list[M]:
     transaction's next statement (:func:`later`)."""
     if not objs:
         return []
+    db = transaction.get_connection()
     model = type(objs[0])
     fields, auto = _insert_fields(model)
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs]
     # A nullable column that is NULL in every row is left out (its default is NULL: Django sets
     # no other): a case's row has dozens of them, and a statement of fewer parameters is
     # converted once by psycopg (over 50 it parses the text again on every call).
@@ -316,7 +332,7 @@ def insert_many(objs: Sequence[M], *, held: bool = False) -> list[M]:
         for i, field in enumerate(fields)
         if not field.null or any(row[i] is not None for row in rows)
     )
-    sql = _insert_sql(model, written, len(objs), connection.vendor)
+    sql = _insert_sql(model, written, len(objs), db.vendor)
     params = [row[i] for row in rows for i in written]
     if held and not auto:
         later(sql, params)
@@ -328,7 +344,7 @@ def insert_many(objs: Sequence[M], *, held: bool = False) -> list[M]:
                     obj.pk = pk
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
     return list(objs)
 
 
@@ -371,8 +387,9 @@ def update(obj: models.Model, fields: Sequence[str], *, held: bool = False) -> N
 
 def _update_statement(obj: models.Model, fields: Sequence[str]) -> tuple[str, list[Any]]:
     """The statement :func:`update` sends, and its parameters."""
-    sql, found = _update_layout(type(obj), tuple(dict.fromkeys(fields)), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in found]
+    db = transaction.get_connection()
+    sql, found = _update_layout(type(obj), tuple(dict.fromkeys(fields)), db.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, False), db) for f in found]
     return sql, [*params, obj.pk]
 
 
