@@ -498,6 +498,28 @@ def test_the_inbox_puts_the_most_urgent_first(city, clerk, reviewer, person, ver
     assert urgent.number in page and normal.number not in page
 
 
+def test_a_task_is_claimed_and_given_back_from_the_inbox(city, clerk, reviewer, person, version):
+    case = accepted(clerk, version, person, window=city.window)
+    task = open_task(case)
+    seen = task.version
+    client = session_client(reviewer)
+    inbox = "/workbench/cases/?scope=team"
+    response = client.post(task_url(task, "claim"), {"version": seen, "next": inbox}, follow=True)
+    assert response.redirect_chain == [(inbox, 302)]
+    assert f"已签收：{case.number} · 审查" in text(response)
+    claimed = Task.objects.get(pk=task.pk)
+    assert (claimed.assignee, claimed.version) == (reviewer, seen + 1)
+    response = client.post(task_url(task, "release"), {"version": seen + 1}, follow=True)
+    assert response.redirect_chain == [(case_url(case), 302)]
+    assert f"已退回待办：{case.number} · 审查" in text(response)
+    released = Task.objects.get(pk=task.pk)
+    assert (released.assignee, released.claimed_at, released.version) == (None, None, seen + 2)
+    # The release sent again with the version it had before is stale: the task stays as it is.
+    response = client.post(task_url(task, "release"), {"version": seen + 1}, follow=True)
+    assert STALE in text(response)
+    assert Task.objects.get(pk=task.pk).version == seen + 2
+
+
 def test_a_stale_claim_changes_nothing(city, clerk, reviewer, approver, person, version):
     case = accepted(clerk, version, person, window=city.window)
     task = open_task(case)

@@ -551,9 +551,11 @@ def _task_label(task: Task) -> str:
     return f"{task.case.number or task.case_id} · {task.name}"
 
 
-@require_POST
-@staff_required(CASEWORK)
-def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
+def _task_button(
+    request: HttpRequest, task_id: int, service: Callable[..., Task], done: str
+) -> HttpResponse:
+    """A task's button that sends only the version the page showed (claim, release): the
+    service run with it, ``done`` (with the task's label) said when it went through."""
     user = request_user(request)
     task = task_for_staff(user, task_id)
     form = VersionForm(request.POST)
@@ -562,31 +564,22 @@ def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
         return _back(request, task)
     act(
         request,
-        lambda: services.task_claim(
-            user=user, task=task, expected_version=form.cleaned_data["version"]
-        ),
-        _("已签收：%(task)s") % {"task": _task_label(task)},
+        lambda: service(user=user, task=task, expected_version=form.cleaned_data["version"]),
+        done % {"task": _task_label(task)},
     )
     return _back(request, task)
+
+
+@require_POST
+@staff_required(CASEWORK)
+def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
+    return _task_button(request, task_id, services.task_claim, _("已签收：%(task)s"))
 
 
 @require_POST
 @staff_required(CASEWORK)
 def task_release(request: HttpRequest, task_id: int) -> HttpResponse:
-    user = request_user(request)
-    task = task_for_staff(user, task_id)
-    form = VersionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, stale_message())
-        return _back(request, task)
-    act(
-        request,
-        lambda: services.task_release(
-            user=user, task=task, expected_version=form.cleaned_data["version"]
-        ),
-        _("已退回待办：%(task)s") % {"task": _task_label(task)},
-    )
-    return _back(request, task)
+    return _task_button(request, task_id, services.task_release, _("已退回待办：%(task)s"))
 
 
 @require_POST
