@@ -138,14 +138,19 @@ def test_rows_joining_the_same_row_share_its_instance():
     second = accounts.org_unit_create(
         kind="window", name="综合受理窗口 2", parent=city.window.parent
     )
-    join = rows.joined(OrgUnit, ("parent",), connection.vendor)
-    sql = f"SELECT {join.columns} FROM {join.tables} WHERE t0.id IN (%s, %s) ORDER BY t0.id"
-    (first, _), (other, _) = rows.instances(
-        OrgUnit, sql, [city.window.pk, second.pk], related=("parent",)
+    related = ("parent", "parent__parent")
+    join = rows.joined(OrgUnit, related, connection.vendor)
+    sql = f"SELECT {join.columns}, 7 FROM {join.tables} WHERE t0.id IN (%s, %s) ORDER BY t0.id"
+    (first, first_extra), (other, other_extra) = rows.instances(
+        OrgUnit, sql, [city.window.pk, second.pk], related=related
     )
     assert (first.pk, other.pk) == (city.window.pk, second.pk)
     assert first.parent is other.parent
     assert first.parent.pk == city.window.parent_id
+    assert first.parent.parent is other.parent.parent
+    assert first.parent.parent.name == "济南市"
+    # The shared rows' columns are passed over, not lost: the extra column is still each row's.
+    assert (first_extra, other_extra) == ((7,), (7,))
 
 
 def test_update_writes_only_the_fields_named_and_refuses_a_missing_row():

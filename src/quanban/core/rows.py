@@ -252,14 +252,16 @@ def instances(
         if join is not None:
             at: dict[str, models.Model | None] = {"": obj}
             for path, field, target, key in join.related:
-                values, end = _values(target, row, end, db)
+                target_names = _layout(target, db.vendor)[0]
+                # A row already built from an earlier result row (the case every task of it
+                # joins) is taken as it is: its columns are not converted again.
+                pk = row[end + key]
+                one = None if pk is None else built.get((path, pk))
+                if pk is not None and one is None:
+                    values, _end = _values(target, row, end, db)
+                    one = built[path, pk] = _build(target, target_names, values, db.alias)
+                end += len(target_names)
                 parent = at[path.rpartition("__")[0]]
-                one = None
-                if values[key] is not None:
-                    one = built.get((path, values[key]))
-                    if one is None:
-                        one = _build(target, _layout(target, db.vendor)[0], values, db.alias)
-                        built[path, values[key]] = one
                 at[path] = one
                 if parent is not None:
                     field.set_cached_value(parent, one)
