@@ -7,6 +7,8 @@ N+1) fails here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import time_machine
 from django.db import connection
@@ -179,3 +181,53 @@ def test_an_acceptance_takes_its_number_with_its_routing_after_its_checks(city, 
     else:
         # SQLite: the number just after the routing, each write on its own.
         assert (routed, numbered) == ([2], [3]) and len(sent) == 8, sent
+
+
+def test_a_window_receives_and_accepts_through_the_api_with_the_statements_pinned(
+    city, clerk, version, citizen
+):
+    """The window's pair over the API, with keys, for an applicant with an account (who is told
+    of the acceptance in the app): the case, its people and its lists are each one statement
+    written out once, and the applicant's account is read by a statement that carries the case's
+    update on PostgreSQL. A change that adds a statement (a lazy load, an ORM read) fails here."""
+    from quanban.accounts import services as accounts
+    from quanban.core import audit
+
+    person = accounts.person_register(
+        name="李四", id_number=factories.valid_id_number(seq="441"), user=citizen
+    )
+    window = Caller.of(clerk)
+    accepted_case(clerk, version, city, 1)  # the process has read the calendar: it keeps it
+    setattr(connection, audit._LOCK_FIRST, 0)
+    body = {
+        "item_version_id": version.pk,
+        "person_id": person.pk,
+        "channel": "8",
+        "window_id": city.window.pk,
+        "received_material_ids": [version.materials.get().pk],
+    }
+    made: dict[str, Any] = {}
+
+    def receive() -> None:
+        made.update(ok(window.post("/api/v1/cases", body, {"Idempotency-Key": "k-receive"}), 201))
+
+    def accept() -> None:
+        made.update(
+            ok(window.post(f"/api/v1/cases/{made['id']}/accept", {}, {"Idempotency-Key": "k-1"}))
+        )
+
+    counts = {"receive": len(_statements(receive)), "accept": len(_statements(accept))}
+    assert (made["state"], made["first_responder"]["id"]) == ("accepted", clerk.pk)
+    assert Case.objects.get(pk=made["id"]).number == made["number"]
+    if connection.vendor == "postgresql":
+        # Receive: the key, the version, the person, the window, the material list and its
+        # situations, the case, its materials, the reply's materials and tasks, and the append
+        # carrying the stored reply. Accept: the case read, the key, the case lock, its
+        # materials, the routing with the number, the first task, the account carrying the
+        # case's update, the reply's materials carrying the text, its tasks, its timeline, and
+        # the append carrying the stored reply.
+        expected = {"receive": 11, "accept": 11}
+    else:
+        # SQLite sends every write as it is made, and the append takes two statements.
+        expected = {"receive": 13, "accept": 16}
+    assert counts == expected

@@ -13,12 +13,14 @@ import pytest
 import time_machine
 
 from quanban.accounts import services as accounts
+from quanban.accounts.models import User
 from quanban.accounts.roles import Role
 from quanban.cases import services as cases
 from quanban.cases.models import Channel
 from quanban.cases.notifications import deferral_reminders_send
 from quanban.cases.tasks import deferral_reminders_daily
 from quanban.catalogue import services as catalogue
+from quanban.notify import services as notify_services
 from quanban.notify.models import NotificationOnce, OutboxMessage
 from tests import factories
 from tests.catalogue import helpers
@@ -133,6 +135,28 @@ def test_an_applicant_with_an_account_is_told_on_their_channels(city, work_calen
     ]
     in_app = OutboxMessage.objects.get(event="case_deferral_reminder", channel="in_app")
     assert (in_app.recipient_user, in_app.link) == (account, f"/my/cases/{case.pk}/")
+
+
+def test_an_applicant_whose_account_was_closed_gets_the_sms_at_the_number_on_record(
+    city, work_calendar, settings
+):
+    account = factories.make_citizen("13905310078")
+    case, _clerk, _plan = make_deferred_case(city, account)
+    User.objects.filter(pk=account.pk).update(is_active=False)
+    settings.DEFERRAL_REMINDER_WORKING_DAYS = 3
+    with time_machine.travel(at(9, day=17), tick=False):
+        assert deferral_reminders_send() == 1
+    assert [(c, r) for c, r, _b, _d in reminders()] == [("sms", "13905310077")]
+
+
+def test_an_applicant_who_turned_sms_off_is_told_in_the_app_only(city, work_calendar, settings):
+    account = factories.make_citizen("13905310078")
+    notify_services.notify_preference_update(user=account, sms=False, email=False)
+    case, _clerk, _plan = make_deferred_case(city, account)
+    settings.DEFERRAL_REMINDER_WORKING_DAYS = 3
+    with time_machine.travel(at(9, day=17), tick=False):
+        assert deferral_reminders_send() == 1
+    assert [(c, r) for c, r, _b, _d in reminders()] == [("in_app", "13905310078")]
 
 
 def test_a_case_link_is_the_reversed_url_under_any_script_prefix():

@@ -540,8 +540,9 @@ def _accept_locked(
     locked.state = target
     locked.accepted_at = now
     locked.accepted_by = user
-    if locked.first_responder_id is None and user is not None:
+    if user is not None and locked.first_responder_id in (None, user.pk):
         # An online submission: the clerk who accepts it answers for it from now (首问负责).
+        # Or the clerk who received it accepts it: their account is in hand, not read again.
         locked.first_responder = user
     # A year the calendar does not cover refuses the acceptance (CalendarNotCovered, rolled
     # back): a case is never accepted without its due dates.
