@@ -146,7 +146,7 @@ def test_an_applicant_whose_account_was_closed_gets_the_sms_at_the_number_on_rec
     settings.DEFERRAL_REMINDER_WORKING_DAYS = 3
     with time_machine.travel(at(9, day=17), tick=False):
         assert deferral_reminders_send() == 1
-    assert [(c, r) for c, r, _b, _d in reminders()] == [("sms", "13905310077")]
+    assert [row[:3] for row in reminders()] == [("sms", "13905310077", text(case))]
 
 
 def test_an_applicant_who_turned_sms_off_is_told_in_the_app_only(city, work_calendar, settings):
@@ -157,6 +157,8 @@ def test_an_applicant_who_turned_sms_off_is_told_in_the_app_only(city, work_cale
     with time_machine.travel(at(9, day=17), tick=False):
         assert deferral_reminders_send() == 1
     assert [(c, r) for c, r, _b, _d in reminders()] == [("in_app", "13905310078")]
+    in_app = OutboxMessage.objects.get(event="case_deferral_reminder")
+    assert (in_app.recipient_user, in_app.link) == (account, f"/my/cases/{case.pk}/")
 
 
 def test_a_case_link_is_the_reversed_url_under_any_script_prefix():
