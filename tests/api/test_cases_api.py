@@ -476,6 +476,27 @@ def test_a_superseded_version_is_refused_at_once_and_the_new_one_has_its_own_lis
     assert materials_of(second["id"]) == ["食品经营许可申请书", "经营场所证明"]
 
 
+def test_a_window_is_refused_a_superseded_version_it_received_before(city, window, version, person):
+    """The window's receipt keeps the published version it met too; once a new version retires
+    it, receiving the old one is refused (409, saying so) and nothing is written, while the new
+    one lists its own materials."""
+    from quanban.catalogue import services as catalogue
+
+    first = ok(window.post(CASES, receive_body(version, person, city)), 201)
+    assert [m["name"] for m in first["materials"]] == ["食品经营许可申请书"]
+    draft = catalogue.version_new_draft(user=None, item=version.item)
+    catalogue.material_add(
+        user=None, version=draft, name="经营场所证明", form="4", necessity="1", source="10"
+    )
+    catalogue.version_publish(user=None, version=catalogue.version_submit(user=None, version=draft))
+    cases_before, audit_before = Case.objects.count(), AuditRecord.objects.count()
+    problem(window.post(CASES, receive_body(version, person, city)), 409, "version_not_published")
+    assert (Case.objects.count(), AuditRecord.objects.count()) == (cases_before, audit_before)
+    body = receive_body(draft, person, city, received_material_ids=[])
+    second = ok(window.post(CASES, body), 201)
+    assert [m["name"] for m in second["materials"]] == ["食品经营许可申请书", "经营场所证明"]
+
+
 def test_an_applicant_applies_follows_and_withdraws_their_own_case(
     city, window, version, citizen_with_person
 ):

@@ -205,7 +205,11 @@ def case_receive(
         )
 
     def run() -> tuple[int, CaseOut]:
-        version = catalogue.version_get(version_id=payload.item_version_id)
+        # A published version as the worker keeps it (its lists read), else whatever version it
+        # is: the service refuses one that is not published, saying so.
+        version = catalogue.version_published(payload.item_version_id) or catalogue.version_get(
+            version_id=payload.item_version_id
+        )
         applicant: NaturalPerson | LegalEntity = (
             accounts.person_get_for_user(user=user, person_id=payload.person_id)
             if payload.person_id is not None
