@@ -122,3 +122,19 @@ def test_revoke_removes_and_audits(city, secadmin):
     assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
     record = AuditRecord.objects.latest("seq")
     assert (record.action, record.object_id) == ("role.revoke", str(assignment.pk))
+
+
+def test_a_role_granted_is_seen_at_once_through_the_same_user_object(city, secadmin):
+    """A user object keeps its roles and the units they reach once read (a request asks them
+    several times); granting a role makes it read them again."""
+    from quanban.cases.selectors import work_unit_ids
+
+    user = factories.make_staff(city, Role.REVIEWER, scope=city.department)
+    assert user.role_names == ("reviewer",)
+    assert city.department.pk in work_unit_ids(user)
+    assert city.other_department.pk not in work_unit_ids(user)
+    services.role_grant(
+        granted_by=secadmin, user=user, role=Role.APPROVER, org_unit=city.other_department
+    )
+    assert user.role_names == ("reviewer", "approver")
+    assert city.other_department.pk in work_unit_ids(user)

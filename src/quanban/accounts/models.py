@@ -97,6 +97,11 @@ class OrgUnit(models.Model):
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
 
+# Where a user object keeps the units its business roles reach once read
+# (quanban.cases.selectors.work_unit_ids): a request asks it several times.
+REACH_CACHE = "_quanban_reach"
+
+
 class User(AbstractUser):
     """A person who signs in: staff (name, password, TOTP) or citizen (phone, password, SMS)."""
 
@@ -152,6 +157,12 @@ class User(AbstractUser):
             cached = tuple(self.role_assignments.order_by("id").values_list("role", flat=True))
             self._role_names = cached
         return cached
+
+    def roles_changed(self) -> None:
+        """Forget what this object read of its roles and the units they reach (a role was just
+        granted): the next ask reads them again."""
+        self.__dict__.pop("_role_names", None)
+        self.__dict__.pop(REACH_CACHE, None)
 
     @property
     def primary_role(self) -> str:

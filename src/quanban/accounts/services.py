@@ -235,6 +235,7 @@ def role_grant(*, granted_by: User, user: User, role: str, org_unit: OrgUnit) ->
         assignment = RoleAssignment.objects.create(
             user=user, role=role, org_unit=org_unit, granted_by=granted_by, granted_at=clock.now()
         )
+        user.roles_changed()
         audit_record(
             action="role.grant",
             obj=assignment,
@@ -275,6 +276,7 @@ def bootstrap_admin_grant(*, user: User, role: str, org_unit: OrgUnit) -> RoleAs
         assignment = RoleAssignment.objects.create(
             user=user, role=role, org_unit=org_unit, granted_by=None, granted_at=clock.now()
         )
+        user.roles_changed()
         audit_record(
             action="role.bootstrap",
             obj=assignment,

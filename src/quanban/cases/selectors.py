@@ -19,7 +19,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from quanban.accounts.models import OrgUnit, RoleAssignment, User
+from quanban.accounts.models import REACH_CACHE, OrgUnit, RoleAssignment, User
 from quanban.accounts.roles import ADMIN_ROLES, Role
 from quanban.cases import clock as case_clock
 from quanban.cases.models import CardLevel, Case, CaseMaterial, CaseSuspension, Task
@@ -58,6 +58,16 @@ def _reach(user: User) -> list[tuple[int, str, int | None]]:
     """(id, kind, parent id) of every unit the user's business roles reach."""
     if not user.is_authenticated:
         return []
+    # Kept on the user object, as ``User.role_names`` keeps the roles: a request asks it several
+    # times (the task it reads, that task's case, the reply). Granting a role forgets it.
+    cached: list[tuple[int, str, int | None]] | None = getattr(user, REACH_CACHE, None)
+    if cached is None:
+        cached = _reach_read(user)
+        setattr(user, REACH_CACHE, cached)
+    return cached
+
+
+def _reach_read(user: User) -> list[tuple[int, str, int | None]]:
     paths = list(
         RoleAssignment.objects.filter(user=user, role__in=sorted(BUSINESS_ROLES))
         .exclude(role__in=sorted(ADMIN_ROLES))
@@ -162,12 +172,22 @@ def task_inbox(
     ).order_by(*ordering)[offset : offset + limit]
 
 
-def task_get_for_user(*, user: User, task_id: int) -> Task:
-    task = (
-        Task.objects.select_related("case", "department", "office", "assignee")
-        .filter(pk=task_id)
-        .first()
+# A task as its page and the API show it, with what deciding who may see it reads of its case.
+_TASK_RELATED = ("case", "case__window", "department", "office", "assignee")
+
+
+@functools.cache
+def _task_sql(vendor: str) -> str:
+    # ``vendor`` is the cache's key: the quoting is the vendor's.
+    join = sql_rows.joined(Task, _TASK_RELATED, vendor)
+    return (
+        f"SELECT {join.columns} FROM {join.tables} WHERE t0.{connection.ops.quote_name('id')} = %s"
     )
+
+
+def task_get_for_user(*, user: User, task_id: int) -> Task:
+    found = sql_rows.instances(Task, _task_sql(connection.vendor), [task_id], related=_TASK_RELATED)
+    task = found[0][0] if found else None
     if task is None or not _staff_may_see(user, task.case):
         raise NotFound(_("找不到该任务。"), code="task_not_found")
     return task
