@@ -85,7 +85,9 @@ def _scope_paths_sql(vendor: str) -> str:
 @functools.cache
 def _units_under_sql(vendor: str, scopes: int) -> str:
     q = connection.ops.quote_name
-    like = connection.operators["startswith"]  # the vendor's LIKE, with its escape
+    # The vendor's LIKE for a prefix, with its escape (every backend has the table; the base
+    # class's stubs do not name it).
+    like = connection.operators["startswith"]  # type: ignore[attr-defined]
     under = " OR ".join([f"{q('path')} {like}"] * scopes)
     return (
         f"SELECT {q('id')}, {q('kind')}, {q('parent_id')} FROM {q(OrgUnit._meta.db_table)}"
