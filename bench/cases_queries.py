@@ -81,13 +81,14 @@ def _team_member(unit_id: int) -> Any:
 
 
 def _plan(query: Callable[[], Any]) -> list[str]:
-    """The query's plan as PostgreSQL ran it (EXPLAIN ANALYZE, BUFFERS)."""
+    """The query's plan as PostgreSQL ran it (EXPLAIN ANALYZE, BUFFERS): of a queryset, or of a
+    statement and its parameters."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return []
-    qs = query()
-    sql, params = qs.query.sql_with_params()
+    made = query()
+    sql, params = made if isinstance(made, tuple) else made.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         return [row[0] for row in cursor.fetchall()]
@@ -104,7 +105,7 @@ def run(size: str) -> Result:
 
     from bench.casegen import generate
     from quanban.cases.models import Case, Task
-    from quanban.cases.selectors import task_inbox
+    from quanban.cases.selectors import task_inbox, task_inbox_statement
 
     n = cases_for(size)
     made = generate(n)
@@ -157,7 +158,7 @@ def run(size: str) -> Result:
             "due_on", "opened_at", "pk"
         )[:50]
     )
-    selector_plan = _plan(lambda: task_inbox(user=member, scope="team"))
+    selector_plan = _plan(lambda: task_inbox_statement(user=member, scope="team"))
     cards_plan = _plan(
         lambda: (
             Task.objects.filter(state="open", card_level__in=["yellow", "red"])
