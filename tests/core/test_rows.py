@@ -290,3 +290,21 @@ def test_insert_many_leaves_out_a_nullable_column_null_in_every_row():
         ("一", later, None, "pending"),
         ("二", None, None, "pending"),
     ]
+
+
+def test_by_pk_reads_one_row_with_its_relations_or_none(django_assert_num_queries):
+    from quanban.accounts.models import OrgUnit
+    from tests import factories
+
+    city = factories.make_city()
+    with django_assert_num_queries(1):
+        window = rows.by_pk(OrgUnit, city.window.pk, related=("parent", "parent__parent"))
+        assert window is not None
+        assert (window.name, window.parent.name, window.parent.parent.name) == (
+            "综合受理 1 号窗口",
+            "济南市民中心",
+            "济南市",
+        )
+    assert rows.by_pk(OrgUnit, city.window.pk) == city.window
+    with django_assert_num_queries(1):
+        assert rows.by_pk(OrgUnit, 987654321, related=("parent",)) is None

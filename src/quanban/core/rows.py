@@ -4,7 +4,8 @@
 converts. ``instances`` works it out once per model and database vendor: the statement selects
 the model's concrete fields in declaration order (``columns``), then any extra columns, which come
 back beside each instance; ``joined`` writes out the joins of a ``select_related`` once, and
-``instances(…, related=…)`` caches the joined rows on each instance as the ORM would. ``insert``
+``instances(…, related=…)`` caches the joined rows on each instance as the ORM would;
+``by_pk`` reads one row by its key that way. ``insert``
 and ``insert_many`` write new rows the same way, where ``Model.objects.create`` and
 ``bulk_create`` compile their INSERT again on every call; ``update`` writes chosen fields of a
 row, as ``save(update_fields=…)`` does; ``related_one`` reads a reverse one-to-one (a user's
@@ -267,6 +268,23 @@ def instances(
                     field.set_cached_value(parent, one)
         out.append((obj, tuple(row[end:])))
     return out
+
+
+@functools.cache
+def _by_pk_sql(model: type[models.Model], related: tuple[str, ...], vendor: str) -> str:
+    # ``vendor`` is the cache's key: the quoting is the vendor's.
+    join = joined(model, related, vendor)
+    key = connection.ops.quote_name(str(model._meta.pk.column))
+    return f"SELECT {join.columns} FROM {join.tables} WHERE t0.{key} = %s"
+
+
+def by_pk(model: type[M], pk: Any, *, related: tuple[str, ...] = ()) -> M | None:
+    """The row of ``model`` whose key is ``pk`` (None if there is none), with ``related`` joined
+    and cached on it as ``select_related(*related)`` would: one statement written out once per
+    model, relations and vendor, where ``Model.objects.select_related(…).filter(pk=…).first()``
+    compiles its joins again on every call."""
+    found = instances(model, _by_pk_sql(model, related, connection.vendor), [pk], related=related)
+    return found[0][0] if found else None
 
 
 @functools.cache
