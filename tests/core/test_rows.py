@@ -308,3 +308,22 @@ def test_by_pk_reads_one_row_with_its_relations_or_none(django_assert_num_querie
     assert rows.by_pk(OrgUnit, city.window.pk) == city.window
     with django_assert_num_queries(1):
         assert rows.by_pk(OrgUnit, 987654321, related=("parent",)) is None
+
+
+def test_where_reads_the_rows_of_one_value_in_order_with_their_relations(
+    django_assert_num_queries,
+):
+    from quanban.accounts import services as accounts
+    from quanban.accounts.models import OrgUnit
+    from tests import factories
+
+    city = factories.make_city()
+    hall = city.window.parent
+    accounts.org_unit_create(kind="window", name="A 综合受理窗口 0", parent=hall)
+    with django_assert_num_queries(1):
+        found = rows.where(OrgUnit, "parent", hall.pk, related=("parent",), order=("name", "id"))
+        assert [(unit.name, unit.parent.name) for unit in found] == [
+            ("A 综合受理窗口 0", "济南市民中心"),
+            ("综合受理 1 号窗口", "济南市民中心"),
+        ]
+    assert rows.where(OrgUnit, "parent", 987654321) == []

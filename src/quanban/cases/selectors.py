@@ -140,9 +140,9 @@ _INBOX_ORDERS = {
     # Earliest due first: red (past due) before yellow before the rest, and the inbox index
     # (department, state, due_on) serves it without a sort. A task whose clock stands still
     # (due date unknown while suspended) comes last.
-    "urgency": ("due_on ASC NULLS LAST", "opened_at ASC", "id ASC"),
-    "opened": ("opened_at ASC", "id ASC"),
-    "-opened": ("opened_at DESC", "id DESC"),
+    "urgency": (("due_on", "ASC NULLS LAST"), ("opened_at", "ASC"), ("id", "ASC")),
+    "opened": (("opened_at", "ASC"), ("id", "ASC")),
+    "-opened": (("opened_at", "DESC"), ("id", "DESC")),
 }
 
 
@@ -167,9 +167,7 @@ def _inbox_sql(
         conditions.append(f"t0.{q('card_level')} = %s")
     if kind:
         conditions.append(f"t0.{q('kind')} = %s")
-    ordering = ", ".join(
-        f"t0.{q(term.split(' ', 1)[0])} {term.split(' ', 1)[1]}" for term in _INBOX_ORDERS[order]
-    )
+    ordering = ", ".join(f"t0.{q(column)} {way}" for column, way in _INBOX_ORDERS[order])
     return (
         f"SELECT {join.columns} FROM {join.tables} WHERE {' AND '.join(conditions)}"
         f" ORDER BY {ordering} LIMIT %s OFFSET %s"
@@ -356,40 +354,18 @@ def case_online_intake(*, user: User, limit: int = 50) -> QuerySet[Case]:
 _CASE_TASK_RELATED = ("department", "office", "assignee", "completed_by")
 
 
-@functools.cache
-def _case_tasks_sql(vendor: str) -> str:
-    q = connection.ops.quote_name
-    join = sql_rows.joined(Task, _CASE_TASK_RELATED, vendor)
-    return (
-        f"SELECT {join.columns} FROM {join.tables} WHERE t0.{q('case_id')} = %s"
-        f" ORDER BY t0.{q('opened_at')}, t0.{q('id')}"
-    )
-
-
 def case_tasks(case: Case) -> list[Task]:
     """The case's tasks, oldest first, with their units and people (one statement)."""
-    found = sql_rows.instances(
-        Task, _case_tasks_sql(connection.vendor), [case.pk], related=_CASE_TASK_RELATED
-    )
-    return [task for task, _extra in found]
-
-
-@functools.cache
-def _case_materials_sql(vendor: str) -> str:
-    q = connection.ops.quote_name
-    join = sql_rows.joined(CaseMaterial, ("material",), vendor)
-    return (
-        f"SELECT {join.columns} FROM {join.tables} WHERE t0.{q('case_id')} = %s"
-        f" ORDER BY t1.{q('seq')}, t0.{q('id')}"
+    return sql_rows.where(
+        Task, "case", case.pk, related=_CASE_TASK_RELATED, order=("opened_at", "id")
     )
 
 
 def case_materials(case: Case) -> list[CaseMaterial]:
     """The case's materials in the list's order, each with its catalogue entry (one statement)."""
-    found = sql_rows.instances(
-        CaseMaterial, _case_materials_sql(connection.vendor), [case.pk], related=("material",)
+    return sql_rows.where(
+        CaseMaterial, "case", case.pk, related=("material",), order=("material__seq", "id")
     )
-    return [row for row, _extra in found]
 
 
 @dataclass(frozen=True)

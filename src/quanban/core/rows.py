@@ -5,7 +5,7 @@ converts. ``instances`` works it out once per model and database vendor: the sta
 the model's concrete fields in declaration order (``columns``), then any extra columns, which come
 back beside each instance; ``joined`` writes out the joins of a ``select_related`` once, and
 ``instances(…, related=…)`` caches the joined rows on each instance as the ORM would;
-``by_pk`` reads one row by its key that way. ``insert``
+``where`` and ``by_pk`` read the rows of one value of a field that way. ``insert``
 and ``insert_many`` write new rows the same way, where ``Model.objects.create`` and
 ``bulk_create`` compile their INSERT again on every call; ``update`` writes chosen fields of a
 row, as ``save(update_fields=…)`` does; ``related_one`` reads a reverse one-to-one (a user's
@@ -271,20 +271,57 @@ def instances(
 
 
 @functools.cache
-def _by_pk_sql(model: type[models.Model], related: tuple[str, ...], vendor: str) -> str:
-    # ``vendor`` is the cache's key: the quoting is the vendor's.
+def _where_sql(
+    model: type[models.Model],
+    field: str,
+    related: tuple[str, ...],
+    order: tuple[str, ...],
+    vendor: str,
+) -> str:
+    """``model``'s rows whose ``field`` equals a parameter, with ``related`` joined, in ``order``
+    (field names, ``path__field`` for a joined one). ``vendor`` is the cache's key."""
+    q = connection.ops.quote_name
     join = joined(model, related, vendor)
-    key = connection.ops.quote_name(str(model._meta.pk.column))
-    return f"SELECT {join.columns} FROM {join.tables} WHERE t0.{key} = %s"
+    aliases = {"": ("t0", model)}
+    aliases.update(
+        (path, (f"t{n}", target)) for n, (path, _f, target, _k) in enumerate(join.related, start=1)
+    )
+
+    def column_of(owner: type[models.Model], name: str) -> str:
+        found = owner._meta.get_field(name)
+        assert isinstance(found, models.Field), name  # a concrete field, not a reverse relation
+        return q(str(found.column))
+
+    terms = []
+    for name in order:
+        path, _sep, attr = name.rpartition("__")
+        alias, owner = aliases[path]
+        terms.append(f"{alias}.{column_of(owner, attr)}")
+    sql = f"SELECT {join.columns} FROM {join.tables} WHERE t0.{column_of(model, field)} = %s"
+    return sql + (f" ORDER BY {', '.join(terms)}" if terms else "")
+
+
+def where(
+    model: type[M],
+    field: str,
+    value: Any,
+    *,
+    related: tuple[str, ...] = (),
+    order: tuple[str, ...] = (),
+) -> list[M]:
+    """The rows of ``model`` whose ``field`` is ``value``, with ``related`` joined and cached on
+    each as ``select_related(*related)`` would, in ``order`` (ascending): one statement written
+    out once per model, field, relations and order, where the ORM compiles its joins again on
+    every call."""
+    sql = _where_sql(model, field, related, order, connection.vendor)
+    return [obj for obj, _extra in instances(model, sql, [value], related=related)]
 
 
 def by_pk(model: type[M], pk: Any, *, related: tuple[str, ...] = ()) -> M | None:
-    """The row of ``model`` whose key is ``pk`` (None if there is none), with ``related`` joined
-    and cached on it as ``select_related(*related)`` would: one statement written out once per
-    model, relations and vendor, where ``Model.objects.select_related(…).filter(pk=…).first()``
-    compiles its joins again on every call."""
-    found = instances(model, _by_pk_sql(model, related, connection.vendor), [pk], related=related)
-    return found[0][0] if found else None
+    """The row of ``model`` whose key is ``pk`` (None if there is none), as :func:`where`
+    reads it."""
+    found = where(model, model._meta.pk.name, pk, related=related)
+    return found[0] if found else None
 
 
 @functools.cache
